@@ -1,0 +1,1 @@
+"""Losses package of liveband."""

@@ -1,0 +1,1 @@
+"""Reports package of liveband."""

@@ -1,0 +1,1 @@
+"""Stages package of liveband."""

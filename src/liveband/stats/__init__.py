@@ -1,0 +1,1 @@
+"""Stats package of liveband."""

@@ -1,0 +1,1 @@
+"""Streaming package of liveband."""

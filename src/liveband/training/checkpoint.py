@@ -1,0 +1,63 @@
+"""Self-describing checkpoints: weights, optimizer states, config, step, RNG; atomic on disk.
+
+Saved with ``torch.save`` to a temporary file that is renamed into place, and loaded with
+``weights_only=True`` so a checkpoint can never execute code. Only plain containers,
+tensors and numbers are stored (configs as dicts).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from liveband.errors import LiveBandError
+from liveband.utils.atomic import atomic_path
+
+
+def rng_state() -> dict[str, Any]:
+    """The process RNG states (torch CPU, numpy, python) as weights-only-safe tensors."""
+    np_state = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy_keys": torch.from_numpy(np_state[1].astype(np.int64)),
+        "numpy_pos": int(np_state[2]),
+        "python": torch.tensor(random.getstate()[1], dtype=torch.int64),
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    keys = state["numpy_keys"].numpy().astype(np.uint32)
+    np.random.set_state(("MT19937", keys, state["numpy_pos"], 0, 0.0))
+    py = tuple(int(x) for x in state["python"].tolist())
+    random.setstate((3, py, None))
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
+    """Write ``payload`` (must include 'kind', 'config' and 'step') atomically."""
+    for key in ("kind", "config", "step"):
+        if key not in payload:
+            raise ValueError(f"checkpoint payload lacks '{key}'")
+    with atomic_path(path, suffix=".tmp") as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True``; one-line error if missing, corrupt or of another kind."""
+    path = Path(path)
+    if not path.is_file():
+        raise LiveBandError(f"{path}: checkpoint not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for truncated/corrupt files
+        raise LiveBandError(f"{path}: not a readable checkpoint ({type(exc).__name__})") from None
+    if not isinstance(payload, dict) or "kind" not in payload:
+        raise LiveBandError(f"{path}: not a liveband checkpoint (no 'kind' field)")
+    if kind is not None and payload["kind"] != kind:
+        raise LiveBandError(f"{path}: checkpoint kind is '{payload['kind']}', expected '{kind}'")
+    return payload
