@@ -1,0 +1,23 @@
+# The two set-up commands of README.md. Both create/refresh .venv first.
+SHELL := /bin/bash
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export XDG_CACHE_HOME ?= $(CURDIR)/.snakemake/cache
+CORES ?= all
+PROFILE ?= default
+
+.PHONY: pipeline test env lint
+
+env:
+	@bash scripts/bootstrap.sh
+
+## The whole default pipeline: every table in results/.
+pipeline: env
+	snakemake --cores $(CORES) --config profile=$(PROFILE)
+
+## The test suite (includes the whole DAG on the `ci` profile).
+test: env
+	OMP_NUM_THREADS=1 pytest -q
+
+lint: env
+	ruff check src tests benchmarks

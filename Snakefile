@@ -1,0 +1,15 @@
+# LiveBand pipeline. Thin entry: config, includes, `rule all`.
+# Run everything:   snakemake --cores all                  (default profile)
+# Another profile:  snakemake --cores all --config profile=ci
+# Each rule runs `python -m liveband.stages.<name> --profile <profile>`, exactly as dvc.yaml.
+
+configfile: "params.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    input:
+        rules.data.output,

@@ -1,0 +1,119 @@
+"""The one place where ``params.yaml`` (plus a profile overlay) becomes typed objects.
+
+``params.yaml`` holds the ``default`` profile, one section per stage. A profile named by the
+top-level ``profile`` key (or ``--profile``) is an overlay file ``profiles/<name>.yaml``
+whose keys must already exist in ``params.yaml``. Snakemake and DVC both call stages with
+``--profile``; the merged result is validated into frozen dataclasses here.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from liveband.errors import LiveBandError
+from liveband.schema import field, from_dict, non_negative, one_of, ordered_pair, positive, probability
+
+LATENT_FRAME_RATE = 44100 / 4096  # 10.77 frames/s in every profile (paper 4.2, 6.5)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioParams:
+    sample_rate: int = field(check=one_of(16000, 22050, 24000, 32000, 44100, 48000), doc="Hz, all stages")
+    channels: int = field(check=one_of(1, 2), doc="1 mono, 2 stereo (mono sources are duplicated)")
+    hop: int = field(check=positive, doc="samples per latent frame")
+
+    @property
+    def frame_rate(self) -> float:
+        return self.sample_rate / self.hop
+
+    def validate(self):
+        if abs(self.frame_rate - LATENT_FRAME_RATE) > 0.05:
+            return "hop", (f"sample_rate/hop = {self.frame_rate:.3f} frames/s; every profile keeps "
+                           f"{LATENT_FRAME_RATE:.2f} (e.g. 22050/2048 or 44100/4096)")
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyntheticParams:
+    n_train: int = field(check=positive)
+    n_validation: int = field(check=positive)
+    n_test: int = field(check=positive)
+    song_seconds: tuple[float, float] = field(check=ordered_pair, doc="song length range")
+    tempo_bpm: tuple[float, float] = field(check=ordered_pair)
+    seed: int = field(check=non_negative)
+    soundfont: str | None = field(None, doc="SF2 path; null = the GM soundfont pretty_midi ships")
+    workers: int = field(2, check=positive, doc="render processes")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SamplerParams:
+    silence_db: float = field(-60.0, doc="a frame is active when above this level (dBFS)")
+    min_active_fraction: float = field(0.5, check=probability, doc="of a crop, for target and mix")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataParams:
+    slakh_root: str | None = field(None, doc="real Slakh2100 tree; null = build the synthetic set")
+    slakh_sample_rate: int = field(44100, check=positive, doc="rate the real tree must have")
+    synthetic: SyntheticParams = field()
+    sampler: SamplerParams = field()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Params:
+    profile: str = field(check=one_of("default", "ci", "paper"))
+    audio: AudioParams = field()
+    data: DataParams = field()
+
+
+def _merge(base: dict, overlay: dict, source: str, prefix: str = "") -> dict:
+    out = copy.deepcopy(base)
+    for key, value in overlay.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if key not in base:
+            raise LiveBandError(f"{source}: {dotted}: unknown key (not in params.yaml)")
+        if isinstance(value, dict) and isinstance(base[key], dict):
+            out[key] = _merge(base[key], value, source, dotted)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_yaml(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise LiveBandError(f"{path}: file not found")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise LiveBandError(f"{path}: malformed YAML{where}") from None
+
+
+def merged_params(path: str | Path = "params.yaml", profile: str | None = None) -> dict:
+    """``params.yaml`` with the profile overlay applied (a plain dict, not yet validated)."""
+    path = Path(path)
+    base = read_yaml(path)
+    if not isinstance(base, dict):
+        raise LiveBandError(f"{path}: expected a mapping at the top level")
+    name = profile or base.get("profile", "default")
+    if name != "default":
+        overlay_path = path.parent / "profiles" / f"{name}.yaml"
+        if not overlay_path.is_file():
+            raise LiveBandError(f"profile: no overlay file {overlay_path} for profile '{name}'")
+        overlay = read_yaml(overlay_path) or {}
+        if not isinstance(overlay, dict):
+            raise LiveBandError(f"{overlay_path}: expected a mapping at the top level")
+        base = _merge(base, overlay, str(overlay_path))
+    base["profile"] = name
+    return base
+
+
+def load_params(path: str | Path = "params.yaml", profile: str | None = None) -> Params:
+    return from_dict(Params, merged_params(path, profile))

@@ -1,0 +1,60 @@
+"""What every stage entry point shares: arguments, params loading, logging, timing, errors.
+
+A stage is ``python -m liveband.stages.<name> --profile P [--variant V]``; Snakemake and
+DVC run exactly that. Its log goes to ``results/logs/<name>[-<variant>].log`` and stderr;
+its wall time is added to ``results/timings/<name>[-<variant>].json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from liveband.config import Params, load_params
+from liveband.errors import LiveBandError
+from liveband.utils.atomic import write_json
+
+log = logging.getLogger("liveband")
+
+
+def setup_logging(log_path: Path | None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        handlers=handlers, force=True)
+
+
+def run_stage(name: str, body: Callable[[Params, argparse.Namespace], None],
+              add_args: Callable[[argparse.ArgumentParser], None] | None = None,
+              argv: list[str] | None = None) -> int:
+    """Parse the common flags, load and validate params, run ``body``; exit 2 on bad input."""
+    parser = argparse.ArgumentParser(prog=f"python -m liveband.stages.{name}")
+    parser.add_argument("--params", default="params.yaml", help="the params file (default: params.yaml)")
+    parser.add_argument("--profile", default=None, help="profile overlay: default, ci or paper")
+    parser.add_argument("--results", default="results", help="where tables, logs and timings go")
+    if add_args is not None:
+        add_args(parser)
+    args = parser.parse_args(argv)
+    tag = name + (f"-{args.variant}" if getattr(args, "variant", None) else "")
+    results = Path(args.results)
+    setup_logging(results / "logs" / f"{tag}.log")
+    try:
+        params = load_params(args.params, args.profile)
+        log.info("stage %s, profile %s", tag, params.profile)
+        start = time.perf_counter()
+        body(params, args)
+        seconds = time.perf_counter() - start
+        write_json(results / "timings" / f"{tag}.json",
+                   {"stage": tag, "profile": params.profile, "seconds": round(seconds, 2)})
+        log.info("stage %s done in %.1f s", tag, seconds)
+    except LiveBandError as exc:
+        log.error("%s", exc)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

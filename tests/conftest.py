@@ -1,0 +1,50 @@
+"""Shared fixtures: a small hand-made tree in the real Slakh2100 layout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def write_slakh_track(track_dir: Path, sr: int = 44100, seconds: float = 1.0, n_stems: int = 3,
+                      classes=("Drums", "Bass", "Piano")) -> None:
+    """One TrackNNNNN folder as Slakh2100 ships it: metadata.yaml, stems/, MIDI/, mix.flac."""
+    rng = np.random.default_rng(abs(hash(track_dir.name)) % 2**32)
+    (track_dir / "stems").mkdir(parents=True)
+    (track_dir / "MIDI").mkdir()
+    programs = {"Drums": 0, "Bass": 33, "Piano": 0, "Guitar": 25}
+    stems, mix = {}, np.zeros(int(sr * seconds), dtype=np.float32)
+    for i in range(n_stems):
+        cls = classes[i % len(classes)]
+        audio = (0.1 * rng.standard_normal(len(mix))).astype(np.float32)
+        sf.write(track_dir / "stems" / f"S{i:02d}.flac", audio, sr, subtype="PCM_16")
+        (track_dir / "MIDI" / f"S{i:02d}.mid").write_bytes(b"MThd")
+        mix += audio
+        stems[f"S{i:02d}"] = {
+            "audio_rendered": True, "inst_class": cls, "integrated_loudness": -20.0,
+            "is_drum": cls == "Drums", "midi_program_name": "x", "midi_saved": True,
+            "plugin_name": "x.nkm", "program_num": programs[cls],
+        }
+    sf.write(track_dir / "mix.flac", mix, sr, subtype="PCM_16")
+    (track_dir / "all_src.mid").write_bytes(b"MThd")
+    meta = {"UUID": "u", "audio_dir": "stems", "lmd_midi_dir": "lmd", "midi_dir": "MIDI",
+            "normalization_factor": -1.0, "normalized": True, "overall_gain": 0.5,
+            "stems": stems, "target_peak": -1.0}
+    (track_dir / "metadata.yaml").write_text(yaml.safe_dump(meta))
+
+
+@pytest.fixture
+def slakh_tree(tmp_path: Path) -> Path:
+    """A tiny real-layout Slakh tree: one track per split, plus a redux omitted/ folder."""
+    root = tmp_path / "slakh2100"
+    for k, split in enumerate(("train", "validation", "test", "omitted")):
+        write_slakh_track(root / split / f"Track{k + 1:05d}")
+    return root

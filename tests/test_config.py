@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from liveband.config import LATENT_FRAME_RATE, load_params, merged_params
+from liveband.errors import LiveBandError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def copy_params(tmp_path: Path, edit=None, overlay=None) -> Path:
+    data = yaml.safe_load((REPO / "params.yaml").read_text())
+    if edit:
+        edit(data)
+    (tmp_path / "profiles").mkdir()
+    for f in (REPO / "profiles").glob("*.yaml"):
+        (tmp_path / "profiles" / f.name).write_text(f.read_text())
+    if overlay is not None:
+        (tmp_path / "profiles" / "ci.yaml").write_text(yaml.safe_dump(overlay))
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("profile", ["default", "ci", "paper"])
+def test_every_profile_loads_and_keeps_the_latent_frame_rate(profile):
+    params = load_params(REPO / "params.yaml", profile)
+    assert params.profile == profile
+    assert params.audio.frame_rate == pytest.approx(LATENT_FRAME_RATE, abs=0.05)
+
+
+def test_paper_profile_has_the_paper_audio_format():
+    audio = load_params(REPO / "params.yaml", "paper").audio
+    assert (audio.sample_rate, audio.channels, audio.hop) == (44100, 2, 4096)
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda d: d["data"].update(bogus=1), "data.bogus: unknown key"),
+    (lambda d: d["data"]["synthetic"].update(n_train="many"), "data.synthetic.n_train: expected an integer"),
+    (lambda d: d["data"]["synthetic"].update(n_train=0), "data.synthetic.n_train: must be > 0"),
+    (lambda d: d["data"]["sampler"].update(min_active_fraction=1.5), "data.sampler.min_active_fraction"),
+    (lambda d: d["audio"].update(hop=1000), "audio.hop"),
+    (lambda d: d["audio"].pop("channels"), "audio.channels: missing key"),
+    (lambda d: d["data"]["synthetic"].update(tempo_bpm=[180, 70]), "data.synthetic.tempo_bpm"),
+    (lambda d: d.update(profile="huge"), "profile"),
+])
+def test_bad_params_name_the_key(tmp_path, edit, key):
+    path = copy_params(tmp_path, edit)
+    with pytest.raises(LiveBandError) as err:
+        load_params(path)
+    assert key in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_overlay_cannot_invent_keys(tmp_path):
+    path = copy_params(tmp_path, overlay={"data": {"synthetic": {"n_trian": 3}}})
+    with pytest.raises(LiveBandError, match=r"ci.yaml: data.synthetic.n_trian: unknown key"):
+        load_params(path, "ci")
+
+
+def test_overlay_overrides_only_what_it_names(tmp_path):
+    path = copy_params(tmp_path, overlay={"data": {"synthetic": {"n_train": 3}}})
+    base, ci = merged_params(path), merged_params(path, "ci")
+    assert ci["data"]["synthetic"]["n_train"] == 3
+    assert ci["data"]["synthetic"]["n_test"] == base["data"]["synthetic"]["n_test"]
+
+
+def test_malformed_yaml_is_one_line(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("audio: [unclosed\n")
+    with pytest.raises(LiveBandError, match="params.yaml: malformed YAML"):
+        load_params(path)

@@ -1,0 +1,68 @@
+"""Snakemake and DVC must describe the same stages: names, commands and outputs.
+
+Both tools' own parsers are asked: Snakemake through a forced dry run (every job with its
+shell command and outputs), DVC through its stage index (foreach/matrix expanded).
+A Snakemake job with wildcards ``rule`` + ``variant=x`` corresponds to DVC stage ``rule@x``.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def snakemake_jobs(profile: str) -> dict[str, tuple[str, frozenset]]:
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", XDG_CACHE_HOME=str(REPO / ".snakemake" / "cache"))
+    out = subprocess.run(
+        [str(BIN / "snakemake"), "-n", "-p", "--forceall", "--cores", "1", "--config", f"profile={profile}"],
+        cwd=REPO, capture_output=True, text=True, env=env, check=True,
+    ).stdout
+    jobs = {}
+    for block in re.split(r"\n(?=\[.*\d{4}\]\n)", out):
+        rule = re.search(r"^(?:local)?rule (\w+):", block, re.M)
+        if not rule or rule.group(1) == "all":
+            continue
+        outputs = re.search(r"^\s+output: (.*)$", block, re.M)
+        wildcards = re.search(r"^\s+wildcards: (.*)$", block, re.M)
+        cmd = re.search(r"^Shell command: (.*)$", block, re.M)
+        name = rule.group(1)
+        if wildcards:
+            name += "@" + "-".join(v.split("=", 1)[1] for v in wildcards.group(1).split(", "))
+        jobs[name] = (" ".join(cmd.group(1).split()), frozenset(outputs.group(1).split(", ")))
+    return jobs
+
+
+def dvc_stages() -> dict[str, tuple[str, frozenset]]:
+    from dvc.repo import Repo
+
+    with Repo(str(REPO)) as repo:
+        return {s.addressing: (" ".join(s.cmd.split()), frozenset(o.def_path for o in s.outs))
+                for s in repo.index.stages}
+
+
+@pytest.fixture(scope="module")
+def graphs():
+    return snakemake_jobs("default"), dvc_stages()
+
+
+def test_same_stage_names(graphs):
+    snake, dvc = graphs
+    assert sorted(snake) == sorted(dvc)
+
+
+def test_same_commands_and_outputs(graphs):
+    snake, dvc = graphs
+    for name in snake:
+        assert snake[name][0] == dvc[name][0], f"{name}: commands differ"
+        assert snake[name][1] == dvc[name][1], f"{name}: outputs differ"
+
+
+def test_commands_are_stage_entry_points(graphs):
+    for name, (cmd, _) in graphs[0].items():
+        assert re.fullmatch(r"python -m liveband\.stages\.\w+ --profile default( --variant [\w.]+)?", cmd), cmd
