@@ -1,0 +1,164 @@
+"""A resumable training run: what every training loop (autoencoder, GAN, baseline) shares.
+
+The loop itself owns its models, optimizers and the maths of a step; ``TrainingRun`` owns
+the bookkeeping around it: resuming from the last checkpoint (weights, optimizers, RNG,
+extra state such as AdaGP, and the training curve up to that step), checkpointing
+atomically every ``checkpoint_every`` steps, the curve log (CSV, rewritten atomically at
+each checkpoint), a progress bar, and a NaN/inf guard that stops with a one-line error while
+the last good checkpoint stays on disk.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from tqdm import tqdm
+
+from liveband.errors import LiveBandError
+from liveband.training.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from liveband.utils.atomic import write_text
+
+log = logging.getLogger("liveband.training")
+
+
+class Stateful(Protocol):
+    def state_dict(self) -> dict: ...
+    def load_state_dict(self, state: dict) -> Any: ...
+
+
+class GeneratorState:
+    """A ``torch.Generator`` (e.g. the data sampler's) as a Stateful."""
+
+    def __init__(self, generator: torch.Generator):
+        self.generator = generator
+
+    def state_dict(self) -> dict:
+        return {"state": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["state"])
+
+
+def warmup_lr(step: int, base_lr: float, warmup_steps: int) -> float:
+    """Constant learning rate after a linear warm-up (paper 4.7); the one schedule helper."""
+    if warmup_steps <= 0:
+        return base_lr
+    return base_lr * min(1.0, (step + 1) / warmup_steps)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+class TrainingRun:
+    def __init__(self, kind: str, config: dict, checkpoint_path: str | Path, curve_path: str | Path,
+                 total_steps: int, checkpoint_every: int, desc: str | None = None,
+                 stop_after: int | None = None):
+        self.kind, self.config = kind, config
+        self.checkpoint_path, self.curve_path = Path(checkpoint_path), Path(curve_path)
+        self.total_steps, self.checkpoint_every = total_steps, max(1, checkpoint_every)
+        self.desc = desc or kind
+        self.stop_after = stop_after  # stop (as if interrupted) after this many steps in this process
+        self.rows: list[dict] = []
+        self.step = 0
+        self._stateful: dict[str, Stateful] = {}
+        self._t0 = time.perf_counter()
+        self.resumed_from: int | None = None
+
+    def attach(self, **objects: Stateful) -> TrainingRun:
+        """Register models, optimizers and other state to checkpoint and restore."""
+        self._stateful.update(objects)
+        return self
+
+    # --- resume / checkpoint -------------------------------------------------------------
+    def resume(self) -> int:
+        """Load the last checkpoint if there is one; returns the step to continue from."""
+        if not self.checkpoint_path.exists():
+            return 0
+        payload = load_checkpoint(self.checkpoint_path, kind=self.kind)
+        if payload.get("config") != self.config:
+            raise LiveBandError(f"{self.checkpoint_path}: was trained with other params; "
+                                "delete it to start over")
+        for name, obj in self._stateful.items():
+            if name not in payload["state"]:
+                raise LiveBandError(f"{self.checkpoint_path}: lacks state '{name}'")
+            obj.load_state_dict(payload["state"][name])
+        set_rng_state(payload["rng"])
+        self.step = int(payload["step"])
+        self.rows = self._read_curve(self.step)
+        self.resumed_from = self.step
+        log.info("resumed %s from step %d (%s)", self.kind, self.step, self.checkpoint_path)
+        return self.step
+
+    def save(self) -> None:
+        payload = {
+            "kind": self.kind, "config": self.config, "step": self.step, "rng": rng_state(),
+            "state": {name: obj.state_dict() for name, obj in self._stateful.items()},
+        }
+        save_checkpoint(self.checkpoint_path, payload)
+        self._write_curve()
+
+    def _read_curve(self, up_to: int) -> list[dict]:
+        if not self.curve_path.exists():
+            return []
+        with self.curve_path.open(newline="") as f:
+            rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
+        return [r for r in rows if r["step"] <= up_to]
+
+    def _write_curve(self) -> None:
+        if not self.rows:
+            return
+        keys: list[str] = []
+        for row in self.rows:
+            keys.extend(k for k in row if k not in keys)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(self.rows)
+        write_text(self.curve_path, buf.getvalue())
+
+    # --- the loop ------------------------------------------------------------------------
+    def steps(self) -> Iterator[int]:
+        """Yield step numbers from the resume point to ``total_steps``, checkpointing as it goes."""
+        start = self.step
+        bar = tqdm(total=self.total_steps, initial=start, desc=self.desc, unit="step", mininterval=2.0)
+        self._bar = bar
+        try:
+            for step in range(start, self.total_steps):
+                if self.stop_after is not None and step - start >= self.stop_after:
+                    log.info("stopping after %d steps as asked (step %d)", self.stop_after, step)
+                    return
+                yield step
+                self.step = step + 1
+                bar.update(1)
+                if self.step % self.checkpoint_every == 0 or self.step == self.total_steps:
+                    self.save()
+        finally:
+            bar.close()
+
+    def record(self, step: int, stats: dict[str, float]) -> None:
+        """Add a curve row; stops the run with a one-line error on NaN/inf."""
+        bad = [k for k, v in stats.items() if not math.isfinite(float(v))]
+        if bad:
+            raise LiveBandError(
+                f"training diverged at step {step}: {bad[0]} is {stats[bad[0]]}; "
+                f"the last good checkpoint is kept at {self.checkpoint_path}"
+            )
+        row = {"step": float(step + 1), "seconds": round(time.perf_counter() - self._t0, 3)}
+        row.update({k: float(v) for k, v in stats.items()})
+        self.rows.append(row)
+        if hasattr(self, "_bar"):
+            self._bar.set_postfix({k: f"{float(v):.3g}" for k, v in list(stats.items())[:3]}, refresh=False)
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.total_steps

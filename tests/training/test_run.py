@@ -1,0 +1,65 @@
+import pytest
+import torch
+
+from liveband.errors import LiveBandError
+from liveband.training.run import GeneratorState, TrainingRun, warmup_lr
+
+
+def train(tmp_path, total, stop_after=None, poison_at=None):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    gen = torch.Generator().manual_seed(1)
+    run = TrainingRun("toy", {"lr": 1e-2}, tmp_path / "ckpt.pt", tmp_path / "curve.csv",
+                      total_steps=total, checkpoint_every=3, stop_after=stop_after)
+    run.attach(model=model, opt=opt, data=GeneratorState(gen))
+    run.resume()
+    for step in run.steps():
+        x = torch.randn(8, 4, generator=gen)
+        noise = torch.randn(8, 1)  # global RNG: must be restored on resume too
+        loss = ((model(x) - x.sum(1, keepdim=True) - 0.01 * noise) ** 2).mean()
+        if poison_at is not None and step == poison_at:
+            loss = loss * float("nan")
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        run.record(step, {"loss": loss.item()})
+    return model, run
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(tmp_path):
+    straight, _ = train(tmp_path / "a", 10)
+    train(tmp_path / "b", 10, stop_after=6)   # "killed" after a checkpoint at step 6
+    resumed, run = train(tmp_path / "b", 10)
+    assert run.resumed_from == 6
+    for p, q in zip(straight.parameters(), resumed.parameters()):
+        assert torch.equal(p, q)
+    lines = (tmp_path / "b" / "curve.csv").read_text().splitlines()
+    assert len(lines) == 11  # header + 10 steps, no duplicates after resume
+
+
+def test_interruption_between_checkpoints_replays_from_the_last_one(tmp_path):
+    straight, _ = train(tmp_path / "a", 10)
+    train(tmp_path / "b", 10, stop_after=7)   # last checkpoint at 6; step 7 is lost
+    resumed, run = train(tmp_path / "b", 10)
+    assert run.resumed_from == 6
+    assert all(torch.equal(p, q) for p, q in zip(straight.parameters(), resumed.parameters()))
+
+
+def test_nan_stops_with_one_line_and_keeps_last_good_checkpoint(tmp_path):
+    with pytest.raises(LiveBandError, match=r"training diverged at step 4: loss is nan"):
+        train(tmp_path, 10, poison_at=4)
+    payload = torch.load(tmp_path / "ckpt.pt", weights_only=True)
+    assert payload["step"] == 3
+
+
+def test_changed_params_refuse_to_resume(tmp_path):
+    train(tmp_path, 3)
+    run = TrainingRun("toy", {"lr": 5.0}, tmp_path / "ckpt.pt", tmp_path / "curve.csv", 3, 3)
+    with pytest.raises(LiveBandError, match="other params"):
+        run.resume()
+
+
+def test_warmup():
+    assert warmup_lr(0, 1.0, 10) == pytest.approx(0.1)
+    assert warmup_lr(9, 1.0, 10) == 1.0 and warmup_lr(500, 1.0, 10) == 1.0
