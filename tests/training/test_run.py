@@ -53,11 +53,10 @@ def test_nan_stops_with_one_line_and_keeps_last_good_checkpoint(tmp_path):
     assert payload["step"] == 3
 
 
-def test_changed_params_refuse_to_resume(tmp_path):
+def test_changed_params_start_over(tmp_path):
     train(tmp_path, 3)
     run = TrainingRun("toy", {"lr": 5.0}, tmp_path / "ckpt.pt", tmp_path / "curve.csv", 3, 3)
-    with pytest.raises(LiveBandError, match="other params"):
-        run.resume()
+    assert run.resume() == 0 and run.resumed_from is None
 
 
 def test_warmup():

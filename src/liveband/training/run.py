@@ -86,8 +86,8 @@ class TrainingRun:
             return 0
         payload = load_checkpoint(self.checkpoint_path, kind=self.kind)
         if payload.get("config") != self.config:
-            raise LiveBandError(f"{self.checkpoint_path}: was trained with other params; "
-                                "delete it to start over")
+            log.warning("%s was trained with other params: starting over", self.checkpoint_path)
+            return 0
         for name, obj in self._stateful.items():
             if name not in payload["state"]:
                 raise LiveBandError(f"{self.checkpoint_path}: lacks state '{name}'")
