@@ -1,0 +1,288 @@
+"""Self-attention for the streaming generator: QK-norm, RoPE, an optional scalar sink, a KV cache.
+
+Shapes inside this module are ``(B, T, D)`` for features and ``(B, H, T, Dh)`` per head.
+
+*Sink.* With ``sink=True`` every head owns one learned logit ``s_h`` that joins the softmax as an
+extra column carrying no value: ``out = sum_j exp(a_j) v_j / (sum_j exp(a_j) + exp(s_h))``. Heads
+can then put attention mass "nowhere" instead of on whichever frame happens to be oldest in the
+window. The sink is a parameter, not a cached frame, so a rolling KV cache can never evict it.
+The identity ``out_sink = out_plain * sigmoid(lse - s_h)`` (``lse`` = log-sum-exp of the real
+scores) is what the Flex backend and the streaming step use.
+
+*Backends* (same maths, chosen by name): ``"explicit"`` materialises the scores and appends the sink
+column; ``"sdpa"`` calls ``F.scaled_dot_product_attention`` with a zero key/value column whose
+float-mask entry is the sink logit; ``"flex"`` uses FlexAttention with a block mask and the
+log-sum-exp identity. In torch 2.13 Flex has no CPU backward, so train on CPU with ``"sdpa"`` or
+``"explicit"``; Flex on CPU is for forward checks only.
+
+*Masks*: causal, causal sliding window of ``window`` frames (each query sees itself and the
+``window - 1`` frames before it) and bidirectional.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from liveband.errors import LiveBandError
+
+BACKENDS = ("explicit", "sdpa", "flex")
+
+
+class RotaryAngles(NamedTuple):
+    """cos and sin of the rotary angles for a run of positions, each ``(T, Dh // 2)``."""
+
+    cos: torch.Tensor
+    sin: torch.Tensor
+
+
+class RotaryEmbedding(nn.Module):
+    """Maps absolute frame positions to rotary angles; holds no parameters.
+
+    Angles are computed in float64 so that a long stream (large absolute positions) keeps the same
+    rotation as the parallel pass to within float32 rounding.
+    """
+
+    def __init__(self, head_dim: int, base: float = 10000.0):
+        super().__init__()
+        if head_dim % 2:
+            raise LiveBandError(f"rotary embedding: head_dim must be even, got {head_dim}")
+        self.head_dim = head_dim
+        self.base = base
+        self._inv_freq: dict[torch.device, torch.Tensor] = {}  # float64 per device, not a buffer
+
+    def inv_freq(self, device: torch.device) -> torch.Tensor:  # (Dh // 2,) float64
+        if device not in self._inv_freq:
+            exponents = torch.arange(0, self.head_dim, 2, dtype=torch.float64, device=device)
+            self._inv_freq[device] = self.base ** (-exponents / self.head_dim)
+        return self._inv_freq[device]
+
+    def forward(self, positions: torch.Tensor, dtype: torch.dtype = torch.float32) -> RotaryAngles:
+        angles = positions.to(torch.float64)[:, None] * self.inv_freq(positions.device)  # (T, Dh/2)
+        return RotaryAngles(angles.cos().to(dtype), angles.sin().to(dtype))
+
+
+def apply_rotary(x: torch.Tensor, rope: RotaryAngles) -> torch.Tensor:
+    """Rotate channel pairs ``(i, i + Dh/2)`` of ``x`` (B, H, T, Dh) by the angles of its positions."""
+    first, second = x.chunk(2, dim=-1)  # (B, H, T, Dh/2) each
+    cos, sin = rope.cos.to(x.dtype), rope.sin.to(x.dtype)
+    return torch.cat((first * cos - second * sin, first * sin + second * cos), dim=-1)
+
+
+def attention_mask(
+    n_frames: int, causal: bool, window: int | None, device: torch.device | None = None
+) -> torch.Tensor | None:
+    """Boolean ``(T, T)`` mask, True where query ``i`` may attend to key ``j``; None = all allowed.
+
+    Causal: ``j <= i``. With a window of N: also ``i - j < N`` (the last N frames incl. self).
+    """
+    if not causal:
+        return None
+    query = torch.arange(n_frames, device=device)[:, None]
+    key = torch.arange(n_frames, device=device)[None, :]
+    allowed = key <= query
+    if window is not None and window < n_frames:
+        allowed = allowed & (query - key < window)
+    return allowed
+
+
+def reference_sink_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
+    sink: torch.Tensor | None,
+) -> torch.Tensor:
+    """Textbook softmax attention, with the sink as an extra score column whose value is zero.
+
+    q, k, v: (B, H, T, Dh); mask: (T, S) bool or None; sink: (H,) logits or None -> (B, H, T, Dh).
+    """
+    scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])  # (B, H, T, S)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    if sink is not None:
+        sink_column = sink.to(scores.dtype).view(1, -1, 1, 1).expand(*scores.shape[:-1], 1)
+        scores = torch.cat((scores, sink_column), dim=-1)  # (B, H, T, S + 1)
+    probs = torch.softmax(scores.float(), dim=-1).to(v.dtype)
+    if sink is not None:
+        probs = probs[..., :-1]  # the sink column carries no value
+    return probs @ v
+
+
+def sdpa_sink_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
+    sink: torch.Tensor | None, plain_causal: bool = False,
+) -> torch.Tensor:
+    """Same maths through ``F.scaled_dot_product_attention``; the sink is a zero key/value column.
+
+    ``plain_causal`` says ``mask`` is exactly lower-triangular, which lets SDPA skip the mask.
+    """
+    n_frames = q.shape[-2]
+    if sink is None:
+        if plain_causal:
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    batch, heads, _, head_dim = k.shape
+    zero = k.new_zeros(batch, heads, 1, head_dim)
+    k = torch.cat((k, zero), dim=-2)  # (B, H, S + 1, Dh); score of the zero key is exactly 0
+    v = torch.cat((v, zero), dim=-2)
+    bias = q.new_zeros(n_frames, n_frames)
+    if mask is not None:
+        bias = bias.masked_fill(~mask, float("-inf"))
+    sink_column = sink.to(q.dtype).view(heads, 1, 1).expand(heads, n_frames, 1)
+    bias = torch.cat((bias.expand(heads, n_frames, n_frames), sink_column), dim=-1)  # (H, T, S+1)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias.unsqueeze(0))
+
+
+_BLOCK_MASKS: dict[tuple, object] = {}
+
+
+def _flex_block_mask(n_frames: int, causal: bool, window: int | None, device: torch.device):
+    """Block mask for FlexAttention, cached per (length, mask kind, device): building one is slow."""
+    from torch.nn.attention.flex_attention import create_block_mask
+
+    if not causal:
+        return None
+    key = (n_frames, window, str(device))
+    if key not in _BLOCK_MASKS:
+        span = n_frames if window is None else window
+
+        def causal_window(batch, head, query, key_index):
+            return (key_index <= query) & (query - key_index < span)
+
+        _BLOCK_MASKS[key] = create_block_mask(
+            causal_window, None, None, n_frames, n_frames, device=device
+        )
+    return _BLOCK_MASKS[key]
+
+
+def flex_sink_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, window: int | None,
+    sink: torch.Tensor | None,
+) -> torch.Tensor:
+    """FlexAttention with a block mask; the sink is applied as ``out * sigmoid(lse - sink)``."""
+    try:
+        from torch.nn.attention.flex_attention import AuxRequest, flex_attention
+    except ImportError as error:  # pragma: no cover - depends on the torch build
+        raise LiveBandError(f"attention backend 'flex': FlexAttention unavailable ({error})") from error
+    if q.device.type == "cpu" and torch.is_grad_enabled() and (q.requires_grad or k.requires_grad):
+        raise LiveBandError(
+            "attention backend 'flex': torch 2.13 has no FlexAttention backward on CPU; "
+            "train on CPU with attn_backend 'sdpa' or 'explicit'"
+        )
+    block_mask = _flex_block_mask(q.shape[-2], causal, window, q.device)
+    if sink is None:
+        return flex_attention(q, k, v, block_mask=block_mask)
+    out, aux = flex_attention(q, k, v, block_mask=block_mask, return_aux=AuxRequest(lse=True))
+    keep = torch.sigmoid(aux.lse.float() - sink.float().view(1, -1, 1))  # (B, H, T)
+    return out * keep.unsqueeze(-1).to(out.dtype)
+
+
+class RollingKVCache:
+    """The last ``window`` rotated keys and values of one attention layer, in a fixed ring buffer.
+
+    Memory never grows: frame ``t`` overwrites slot ``t % window``. Slot order does not matter
+    because positions are already encoded in the keys by RoPE and softmax ignores key order.
+    Slots not yet written are masked by ``-inf`` in ``pad_bias``.
+    """
+
+    def __init__(
+        self, batch_size: int, n_heads: int, head_dim: int, window: int,
+        device: torch.device | None = None, dtype: torch.dtype = torch.float32,
+    ):
+        shape = (batch_size, n_heads, window, head_dim)
+        self.window = window
+        self.keys = torch.zeros(shape, device=device, dtype=dtype)  # (B, H, N, Dh)
+        self.values = torch.zeros(shape, device=device, dtype=dtype)  # (B, H, N, Dh)
+        self.pad_bias = torch.full((1, 1, 1, window), float("-inf"), device=device, dtype=dtype)
+        self.length = 0  # frames seen so far (unbounded); only the last `window` are kept
+
+    @property
+    def full(self) -> bool:
+        return self.length >= self.window
+
+    def append(self, key: torch.Tensor, value: torch.Tensor) -> None:  # (B, H, 1, Dh) each
+        slot = self.length % self.window
+        self.keys[:, :, slot : slot + 1].copy_(key)
+        self.values[:, :, slot : slot + 1].copy_(value)
+        if not self.full:
+            self.pad_bias[..., slot] = 0.0
+        self.length += 1
+
+    def reset(self) -> None:
+        self.keys.zero_()
+        self.values.zero_()
+        self.pad_bias.fill_(float("-inf"))
+        self.length = 0
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with QK-norm (RMSNorm per head on q and k), RoPE and a sink.
+
+    ``forward`` processes a whole sequence under a mask (training, offline); ``step`` processes one
+    frame against a ``RollingKVCache`` (streaming). Both give the same numbers for the same frames.
+    """
+
+    def __init__(
+        self, dim: int, n_heads: int, *, sink: bool = False, backend: str = "sdpa",
+        qk_norm_eps: float = 1e-6,
+    ):
+        super().__init__()
+        if dim % n_heads:
+            raise LiveBandError(f"attention: dim {dim} is not divisible by n_heads {n_heads}")
+        if backend not in BACKENDS:
+            raise LiveBandError(f"attention: backend {backend!r} is not one of {BACKENDS}")
+        self.n_heads = n_heads
+        self.head_dim = dim // n_heads
+        self.backend = backend
+        self.qkv = nn.Linear(dim, 3 * dim, bias=False)
+        self.out = nn.Linear(dim, dim, bias=False)
+        self.q_norm = nn.RMSNorm(self.head_dim, eps=qk_norm_eps)
+        self.k_norm = nn.RMSNorm(self.head_dim, eps=qk_norm_eps)
+        self.sink_logit = nn.Parameter(torch.zeros(n_heads)) if sink else None  # (H,)
+
+    def _project(self, x: torch.Tensor, rope: RotaryAngles):
+        batch, frames, _ = x.shape
+        qkv = self.qkv(x).view(batch, frames, 3, self.n_heads, self.head_dim)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, H, T, Dh) each
+        q = apply_rotary(self.q_norm(q), rope)
+        k = apply_rotary(self.k_norm(k), rope)
+        return q, k, v
+
+    def _merge(self, heads: torch.Tensor) -> torch.Tensor:  # (B, H, T, Dh) -> (B, T, D)
+        batch, _, frames, _ = heads.shape
+        return self.out(heads.transpose(1, 2).reshape(batch, frames, -1))
+
+    def forward(
+        self, x: torch.Tensor, rope: RotaryAngles, causal: bool = True, window: int | None = None
+    ) -> torch.Tensor:  # x (B, T, D) -> (B, T, D)
+        q, k, v = self._project(x, rope)
+        if self.backend == "flex":
+            return self._merge(flex_sink_attention(q, k, v, causal, window, self.sink_logit))
+        mask = attention_mask(x.shape[1], causal, window, x.device)  # (T, T) or None
+        if self.backend == "explicit":
+            return self._merge(reference_sink_attention(q, k, v, mask, self.sink_logit))
+        plain_causal = causal and (window is None or window >= x.shape[1])
+        return self._merge(sdpa_sink_attention(q, k, v, mask, self.sink_logit, plain_causal))
+
+    def new_cache(
+        self, batch_size: int, window: int, device: torch.device | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> RollingKVCache:
+        return RollingKVCache(batch_size, self.n_heads, self.head_dim, window, device, dtype)
+
+    def step(self, x: torch.Tensor, rope: RotaryAngles, cache: RollingKVCache) -> torch.Tensor:
+        """One frame ``x`` (B, 1, D) at the position encoded in ``rope``; updates ``cache``."""
+        q, k, v = self._project(x, rope)  # (B, H, 1, Dh)
+        cache.append(k, v)
+        scores = torch.matmul(q, cache.keys.transpose(-1, -2))  # (B, H, 1, N)
+        scores.mul_(1.0 / math.sqrt(self.head_dim))
+        if not cache.full:
+            scores.add_(cache.pad_bias)
+        if self.sink_logit is None:
+            return self._merge(torch.matmul(torch.softmax(scores, dim=-1), cache.values))
+        lse = torch.logsumexp(scores, dim=-1, keepdim=True)  # (B, H, 1, 1)
+        probs = torch.exp(scores - lse)
+        keep = torch.sigmoid(lse - self.sink_logit.view(1, -1, 1, 1).to(lse.dtype))
+        return self._merge(torch.matmul(probs, cache.values) * keep)
