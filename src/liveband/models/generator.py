@@ -1,0 +1,244 @@
+"""LiveBand generator: a causal transformer from (per-frame noise, mix latents) to accompaniment.
+
+At frame t the generator sees Gaussian noise z_t and the mix frames m_<=t, and emits one
+accompaniment latent frame. Previous accompaniment frames are never fed back, so the parallel
+masked pass used for training computes exactly what the frame-by-frame stream computes at
+inference (paper, sec. 4.4). The training target for output t is the accompaniment at t + tau
+(the anticipation, see ``anticipation_pairs``).
+
+Layout: latents are ``(B, T, D)`` here (transformer layout), normalised per channel.
+Instrument classes: ``0 .. n_classes - 2`` are instrument categories and the null class
+(conditioning dropped) is the LAST index, ``n_classes - 1`` (``GeneratorConfig.null_class``),
+as in ``liveband.data.classes`` (``NULL_ID``).
+
+Beyond ``context_frames`` (N, the training crop length) the parallel pass uses a causal sliding
+window of N frames, which is what the stream's rolling KV cache of N frames sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from liveband.data.classes import N_CLASSES
+from liveband.errors import LiveBandError
+from liveband.modules.adaln import AdaLN, Modulation
+from liveband.modules.attention import (
+    BACKENDS,
+    RollingKVCache,
+    RotaryAngles,
+    RotaryEmbedding,
+    SelfAttention,
+)
+from liveband.modules.swiglu import SwiGLU, swiglu_hidden_dim
+
+LATENT_FRAME_RATE = 44100 / 4096  # latent frames per second of the causal autoencoder (~10.77 Hz)
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    latent_dim: int = 64  # D: channels of the normalised autoencoder latents (mix and output)
+    noise_dim: int = 64  # Z: channels of the per-frame Gaussian noise
+    d_model: int = 256  # transformer width
+    n_layers: int = 4  # number of transformer blocks
+    n_heads: int = 4  # attention heads (head dim = d_model / n_heads, must be even)
+    mlp_ratio: float = 8 / 3  # SwiGLU hidden width = mlp_ratio * d_model, rounded up to x16
+    context_frames: int = 64  # N: training crop length = KV cache length = sliding window
+    n_classes: int = N_CLASSES  # instrument classes INCLUDING null, which is the last index
+    causal: bool = True  # False: bidirectional upper bound (no streaming)
+    sink: bool = True  # one learned scalar attention-sink logit per head
+    attn_backend: str = "sdpa"  # "explicit" | "sdpa" | "flex" ("flex" trains only on CUDA)
+    rope_base: float = 10000.0  # rotary embedding base
+
+    def __post_init__(self):
+        for name in ("latent_dim", "noise_dim", "d_model", "n_layers", "n_heads", "context_frames"):
+            if getattr(self, name) < 1:
+                raise LiveBandError(f"generator.{name}: must be >= 1, got {getattr(self, name)}")
+        if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
+            raise LiveBandError(
+                f"generator.n_heads: d_model {self.d_model} / n_heads {self.n_heads} must be an "
+                "even integer head dim"
+            )
+        if self.n_classes < 2:
+            raise LiveBandError(f"generator.n_classes: needs >= 2 (incl. null), got {self.n_classes}")
+        if self.attn_backend not in BACKENDS:
+            raise LiveBandError(f"generator.attn_backend: {self.attn_backend!r} not in {BACKENDS}")
+
+    @property
+    def null_class(self) -> int:
+        """Index of the null class (instrument conditioning dropped)."""
+        return self.n_classes - 1
+
+
+def seconds_to_frames(seconds: float, frame_rate: float = LATENT_FRAME_RATE) -> int:
+    """Anticipation in latent frames: ``round(seconds * frame_rate)`` (0.1 s -> 1, 1 s -> 11)."""
+    if seconds < 0:
+        raise LiveBandError(f"anticipation: must be >= 0 seconds, got {seconds}")
+    return int(round(seconds * frame_rate))
+
+
+def anticipation_pairs(
+    mix: torch.Tensor, target: torch.Tensor, anticipation_frames: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Align a crop so generator output t is trained against target t + tau from mix frames <= t.
+
+    mix, target: (B, T, D) from the same crop -> (mix[:, :T - tau], target[:, tau:]), both
+    (B, T - tau, D). Feed the first to the (causal) generator, compare its output with the second.
+    To train on N generator frames, crop N + tau frames.
+    """
+    tau = int(anticipation_frames)
+    if mix.shape != target.shape:
+        raise LiveBandError(f"anticipation: mix {tuple(mix.shape)} != target {tuple(target.shape)}")
+    if not 0 <= tau < mix.shape[1]:
+        raise LiveBandError(f"anticipation: {tau} frames does not fit a crop of {mix.shape[1]}")
+    return mix[:, : mix.shape[1] - tau], target[:, tau:]
+
+
+class GeneratorBlock(nn.Module):
+    """Pre-norm block: AdaLN -> attention -> gated residual; AdaLN -> SwiGLU -> gated residual."""
+
+    def __init__(self, cfg: GeneratorConfig):
+        super().__init__()
+        self.attn_norm = AdaLN(cfg.d_model, cfg.d_model, gated=True)
+        self.attn = SelfAttention(cfg.d_model, cfg.n_heads, sink=cfg.sink, backend=cfg.attn_backend)
+        self.mlp_norm = AdaLN(cfg.d_model, cfg.d_model, gated=True)
+        self.mlp = SwiGLU(cfg.d_model, swiglu_hidden_dim(cfg.d_model, cfg.mlp_ratio))
+
+    def modulations(self, cond: torch.Tensor) -> tuple[Modulation, Modulation]:  # cond (B, d)
+        return self.attn_norm.modulation(cond), self.mlp_norm.modulation(cond)
+
+    def forward(
+        self, x: torch.Tensor, mods: tuple[Modulation, Modulation], rope: RotaryAngles,
+        causal: bool, window: int | None,
+    ) -> torch.Tensor:  # (B, T, d)
+        attn_mod, mlp_mod = mods
+        x = x + attn_mod.gate * self.attn(self.attn_norm.modulate(x, attn_mod), rope, causal, window)
+        return x + mlp_mod.gate * self.mlp(self.mlp_norm.modulate(x, mlp_mod))
+
+    def step(
+        self, x: torch.Tensor, mods: tuple[Modulation, Modulation], rope: RotaryAngles,
+        cache: RollingKVCache,
+    ) -> torch.Tensor:  # (B, 1, d)
+        attn_mod, mlp_mod = mods
+        x = x + attn_mod.gate * self.attn.step(self.attn_norm.modulate(x, attn_mod), rope, cache)
+        return x + mlp_mod.gate * self.mlp(self.mlp_norm.modulate(x, mlp_mod))
+
+
+class Generator(nn.Module):
+    """Causal (or bidirectional) transformer generator; see the module docstring."""
+
+    def __init__(self, cfg: GeneratorConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.in_proj = nn.Linear(cfg.noise_dim + cfg.latent_dim, cfg.d_model)
+        self.class_embedding = nn.Embedding(cfg.n_classes, cfg.d_model)
+        self.rotary = RotaryEmbedding(cfg.d_model // cfg.n_heads, cfg.rope_base)
+        self.blocks = nn.ModuleList(GeneratorBlock(cfg) for _ in range(cfg.n_layers))
+        self.final_norm = AdaLN(cfg.d_model, cfg.d_model, gated=False)
+        self.out_proj = nn.Linear(cfg.d_model, cfg.latent_dim)
+
+    def _check(self, mix: torch.Tensor, noise: torch.Tensor, instrument: torch.Tensor) -> None:
+        cfg = self.cfg
+        if mix.shape[-1] != cfg.latent_dim or noise.shape[-1] != cfg.noise_dim:
+            raise LiveBandError(
+                f"generator input: mix {tuple(mix.shape)} / noise {tuple(noise.shape)} must end in "
+                f"latent_dim {cfg.latent_dim} / noise_dim {cfg.noise_dim}"
+            )
+        if mix.shape[:-1] != noise.shape[:-1] or instrument.shape != mix.shape[:1]:
+            raise LiveBandError(
+                f"generator input: mix {tuple(mix.shape)}, noise {tuple(noise.shape)} and "
+                f"instrument {tuple(instrument.shape)} disagree on batch/frames"
+            )
+
+    def forward(
+        self, mix: torch.Tensor, noise: torch.Tensor, instrument: torch.Tensor
+    ) -> torch.Tensor:
+        """mix (B, T, D), noise (B, T, Z), instrument (B,) long -> accompaniment (B, T, D)."""
+        self._check(mix, noise, instrument)
+        cond = self.class_embedding(instrument)  # (B, d)
+        x = self.in_proj(torch.cat((noise, mix), dim=-1))  # (B, T, d)
+        positions = torch.arange(x.shape[1], device=x.device)
+        rope = self.rotary(positions, dtype=x.dtype)
+        window = self.cfg.context_frames if self.cfg.causal else None
+        for block in self.blocks:
+            x = block(x, block.modulations(cond), rope, self.cfg.causal, window)
+        x = self.final_norm(x, cond)
+        return self.out_proj(x)  # (B, T, D)
+
+    def sample_noise(
+        self, batch_size: int, n_frames: int, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Per-frame Gaussian noise (B, T, Z) on the model's device and dtype."""
+        weight = self.in_proj.weight
+        shape = (batch_size, n_frames, self.cfg.noise_dim)
+        return torch.randn(shape, generator=generator, device=weight.device, dtype=weight.dtype)
+
+    def stream(self, batch_size: int) -> GeneratorStream:
+        """A frame-by-frame inference state with rolling KV caches of ``context_frames`` frames."""
+        if not self.cfg.causal:
+            raise LiveBandError(
+                "generator.causal is False: a bidirectional generator needs the whole sequence "
+                "and cannot stream"
+            )
+        return GeneratorStream(self, batch_size)
+
+
+class GeneratorStream:
+    """Streaming state of one ``Generator``: one ``RollingKVCache`` per block and the position.
+
+    Memory is fixed (N frames per layer) however long the stream runs. The class modulations are
+    computed once per instrument change, so rebuild (or ``reset``) the stream after the weights
+    change. ``step`` runs without autograd.
+    """
+
+    def __init__(self, generator: Generator, batch_size: int):
+        cfg = generator.cfg
+        weight = generator.in_proj.weight
+        self.generator = generator
+        self.batch_size = batch_size
+        self.caches = [
+            block.attn.new_cache(batch_size, cfg.context_frames, weight.device, weight.dtype)
+            for block in generator.blocks
+        ]
+        self.position = 0  # absolute index of the next frame
+        self._instrument: torch.Tensor | None = None
+        self._block_mods: list[tuple[Modulation, Modulation]] = []
+        self._final_mod: Modulation | None = None
+
+    def reset(self) -> None:
+        for cache in self.caches:
+            cache.reset()
+        self.position = 0
+        self._instrument = None
+
+    def _modulations(self, instrument: torch.Tensor) -> None:
+        if self._instrument is not None and torch.equal(instrument, self._instrument):
+            return
+        generator = self.generator
+        cond = generator.class_embedding(instrument)  # (B, d)
+        self._block_mods = [block.modulations(cond) for block in generator.blocks]
+        self._final_mod = generator.final_norm.modulation(cond)
+        self._instrument = instrument.clone()
+
+    @torch.no_grad()
+    def step(
+        self, mix_frame: torch.Tensor, noise: torch.Tensor, instrument: torch.Tensor
+    ) -> torch.Tensor:
+        """mix_frame (B, D), noise (B, Z), instrument (B,) -> accompaniment frame (B, D)."""
+        generator = self.generator
+        if mix_frame.shape[0] != self.batch_size:
+            raise LiveBandError(
+                f"generator stream: batch {mix_frame.shape[0]} != stream batch {self.batch_size}"
+            )
+        generator._check(mix_frame[:, None], noise[:, None], instrument)
+        self._modulations(instrument)
+        x = generator.in_proj(torch.cat((noise, mix_frame), dim=-1)).unsqueeze(1)  # (B, 1, d)
+        position = torch.tensor([self.position], device=x.device)
+        rope = generator.rotary(position, dtype=x.dtype)
+        for block, mods, cache in zip(generator.blocks, self._block_mods, self.caches, strict=True):
+            x = block.step(x, mods, rope, cache)
+        x = generator.final_norm.modulate(x, self._final_mod)
+        self.position += 1
+        return generator.out_proj(x)[:, 0]  # (B, D)
