@@ -67,7 +67,9 @@ def test_ema_training_reduces_error_from_random_init():
     x = clustered_latents()
     torch.manual_seed(0)
     # No restarts: only the EMA updates can move the codes.
-    cfg = RVQConfig(latent_dim=8, n_codebooks=4, codebook_size=16, decay=0.9, dead_code_threshold=0.0)
+    cfg = RVQConfig(
+        latent_dim=8, n_codebooks=4, codebook_size=16, decay=0.9, dead_code_threshold=0.0
+    )
     rvq = ResidualVQ(cfg)
     start = rel_error(rvq, x)
     rvq.train()

@@ -123,7 +123,7 @@ class ResidualVQ(nn.Module):
     # ---------------------------------------------------------------- encode / decode
     @torch.no_grad()
     def encode(self, latents: torch.Tensor, n_codebooks: int | None = None) -> torch.Tensor:
-        """Greedy residual codes: latents (B, T, D) -> codes (B, T, k) long, k = n_codebooks or K."""
+        """Greedy residual codes: latents (B, T, D) -> codes (B, T, k) long, k = n_codebooks."""
         n = self._levels(n_codebooks)
         residual = self._frames(latents).clone()  # (N, D)
         codes = []
@@ -153,7 +153,7 @@ class ResidualVQ(nn.Module):
 
     # ---------------------------------------------------------------- training
     def forward(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Quantise (B, T, D) -> (quantised (B, T, D) straight-through, codes (B, T, K), commit loss).
+        """Quantise (B, T, D) -> quantised (B, T, D) straight-through, codes (B, T, K), commit loss.
 
         In train mode each level's codebook then takes one EMA step towards the residuals it
         was assigned (codes and output use the codebooks from before that step).
@@ -184,9 +184,11 @@ class ResidualVQ(nn.Module):
         self.ema_count[level].mul_(cfg.decay).add_(counts, alpha=1 - cfg.decay)
         self.ema_sum[level].mul_(cfg.decay).add_(sums, alpha=1 - cfg.decay)
         total = self.ema_count[level].sum()
-        smoothed = (self.ema_count[level] + cfg.epsilon) / (
-            total + cfg.codebook_size * cfg.epsilon
-        ) * total  # (V,) Laplace-smoothed counts
+        smoothed = (
+            (self.ema_count[level] + cfg.epsilon)
+            / (total + cfg.codebook_size * cfg.epsilon)
+            * total
+        )  # (V,) Laplace-smoothed counts
         self.codebooks[level] = self.ema_sum[level] / smoothed[:, None]
         dead = self.ema_count[level] < cfg.dead_code_threshold  # (V,)
         n_dead = int(dead.sum())
