@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from liveband.errors import LiveBandError
-from liveband.models.smg import BOS, SMG, SMGConfig, sample_logits
+from liveband.models.smg import BOS, SMG, SMGConfig, anticipation_pairs, sample_logits
 
 N = 8  # context window of the tiny models
 
@@ -38,6 +38,17 @@ def inputs(b: int = 2, t: int = N, seed: int = 1, model: SMG | None = None):
     codes = torch.randint(cfg.codebook_size, (b, t, cfg.n_codebooks), generator=g)
     instrument = torch.randint(cfg.n_classes, (b,), generator=g)
     return mix, codes, instrument
+
+
+def forced(model: SMG, codes, mix, instrument):
+    """Teacher-forced logits from time-aligned codes: (logits, targets), row t = frame t + tau."""
+    targets, mix = anticipation_pairs(codes, mix, model.config.tau_frames)
+    return model.teacher_forced_logits(targets, mix, instrument), targets
+
+
+def forced_loss(model: SMG, codes, mix, instrument):
+    targets, mix = anticipation_pairs(codes, mix, model.config.tau_frames)
+    return model.loss(targets, mix, instrument)
 
 
 SAMPLERS = [  # (temperature, top_k)
@@ -140,8 +151,8 @@ def test_teacher_forcing_conditions_on_ground_truth_previous_tokens(tau):
     changed = codes.clone()
     changed[:, j, k] = (changed[:, j, k] + 1) % model.config.codebook_size
     with torch.no_grad():
-        base, targets = model.teacher_forced_logits(codes, mix, instrument)
-        new, _ = model.teacher_forced_logits(changed, mix, instrument)
+        base, targets = forced(model, codes, mix, instrument)
+        new, _ = forced(model, changed, mix, instrument)
     assert torch.equal(targets, codes[:, tau:])  # position t predicts frame t + tau
     p = j - tau  # the position that outputs frame j
     diff = (base - new).abs().amax(dim=(0, 3))  # (T - tau, K)
@@ -181,19 +192,19 @@ def test_stream_fed_ground_truth_reproduces_teacher_forcing(tau):
     model = tiny(tau)
     mix, codes, instrument = inputs(t=N + tau)
     with torch.no_grad():
-        forced, targets = model.teacher_forced_logits(codes, mix, instrument)
+        logits, targets = forced(model, codes, mix, instrument)
     stream = model.stream(2, temperature=0.0)
     for t in range(targets.shape[1]):
         prev = None if t == 0 else targets[:, t - 1]
         stream.step(mix[:, t], instrument, prev_codes=prev)
-        torch.testing.assert_close(stream.last_logits[:, 0], forced[:, t, 0], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(stream.last_logits[:, 0], logits[:, t, 0], atol=1e-5, rtol=1e-5)
 
 
 def test_first_position_uses_the_learned_bos():
     """Position 0 has no generated previous frame: it reads the BOS embedding, not a code."""
     model = tiny(tau=2)
     mix, codes, instrument = inputs(t=N)
-    model.loss(codes, mix, instrument)[0].backward()
+    forced_loss(model, codes, mix, instrument)[0].backward()
     assert model.bos.grad is not None and model.bos.grad.abs().sum() > 0
     with torch.no_grad():
         zeros = torch.zeros_like(codes)  # code 0 everywhere instead of BOS at position 0
@@ -213,7 +224,7 @@ def test_no_gradient_from_future_mix_frames(tau):
     n_out = N - tau
     for t in [0, 2, n_out - 1]:
         mix.grad = None
-        logits, _ = model.teacher_forced_logits(codes, mix, instrument)
+        logits, _ = forced(model, codes, mix, instrument)
         logits[:, t].sum().backward()  # the prediction of accompaniment frame t + tau
         per_frame = mix.grad.abs().sum(dim=(0, 2))  # (T,)
         assert torch.all(per_frame[t + 1 :] == 0), (t, per_frame)
@@ -229,16 +240,54 @@ def test_anticipation_offset_is_honoured(tau):
     early[:, : max(tau, 1)] = (early[:, : max(tau, 1)] + 1) % model.config.codebook_size
     late[:, -1] = (late[:, -1] + 1) % model.config.codebook_size
     with torch.no_grad():
-        base = model.loss(codes, mix, instrument)[0]
-        assert torch.equal(model.loss(early, mix, instrument)[0], base) == (tau > 0)
-        assert not torch.equal(model.loss(late, mix, instrument)[0], base)
-        logits, targets = model.teacher_forced_logits(codes, mix, instrument)
+        base = forced_loss(model, codes, mix, instrument)[0]
+        assert torch.equal(forced_loss(model, early, mix, instrument)[0], base) == (tau > 0)
+        assert not torch.equal(forced_loss(model, late, mix, instrument)[0], base)
+        logits, targets = forced(model, codes, mix, instrument)
     assert logits.shape == (2, N - tau, 3, 11)
     assert torch.equal(targets[:, 0], codes[:, tau])
     # Streaming: step t has consumed mix frames 0..t and returns frame t + tau.
     stream = model.stream(2, temperature=0.0)
     first = stream.step(mix[:, 0], instrument)
     assert stream.steps == 1 and first.shape == (2, 3)
+
+
+def mix_driven_codes(cfg: SMGConfig, lag: int, seed: int, b: int = 128, t: int = N):
+    """Aligned data where accompaniment frame f is a fixed function of mix frame f - lag."""
+    g = torch.Generator().manual_seed(seed)
+    mix = torch.randn(b, t, cfg.latent_dim, generator=g)
+    proj = torch.randn(
+        cfg.n_codebooks,
+        cfg.latent_dim,
+        cfg.codebook_size,
+        generator=torch.Generator().manual_seed(9),
+    )
+    from_mix = torch.einsum("btd,kdv->btkv", mix, proj).argmax(-1)  # (B, T, K)
+    codes = torch.randint(cfg.codebook_size, (b, t, cfg.n_codebooks), generator=g)
+    codes[:, lag:] = from_mix[:, : t - lag]
+    targets, mix = anticipation_pairs(codes, mix, cfg.tau_frames)
+    return targets, mix, torch.zeros(b, dtype=torch.long)
+
+
+def test_mix_within_anticipation_is_learnable_mix_beyond_it_is_not():
+    """With tau = 2, frame f may use mix frame f - 2 but not f - 1: trained on one batch,
+    held-out CE drops only when the accompaniment depends on mix the model may see."""
+    held_out_ce = {}
+    for lag in (2, 1):
+        model = tiny(tau=2).train()
+        train, test = mix_driven_codes(model.config, lag, 1), mix_driven_codes(model.config, lag, 2)
+        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+        with torch.no_grad():
+            start = model.loss(*test)[0].item()
+        for _ in range(60):
+            ce = model.loss(*train)[0]
+            opt.zero_grad()
+            ce.backward()
+            opt.step()
+        with torch.no_grad():
+            held_out_ce[lag] = (start, model.loss(*test)[0].item())
+    assert held_out_ce[2][1] < 0.6 * held_out_ce[2][0], held_out_ce
+    assert held_out_ce[1][1] > held_out_ce[1][0] - 0.1, held_out_ce  # no better than chance
 
 
 # ---------------------------------------------------------------- training and sampling
@@ -261,7 +310,7 @@ def test_few_training_steps_reduce_cross_entropy(tau):
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     history = []
     for _ in range(40):
-        ce, accuracy = model.loss(codes, mix, instrument)
+        ce, accuracy = forced_loss(model, codes, mix, instrument)
         opt.zero_grad()
         ce.backward()
         opt.step()
@@ -286,9 +335,11 @@ def test_bad_inputs_raise_liveband_error():
     with pytest.raises(LiveBandError):
         model.loss(codes, mix[..., :5], instrument)
     with pytest.raises(LiveBandError):
+        model.loss(codes[:, 1:], mix, instrument)  # targets not aligned with the mix
+    with pytest.raises(LiveBandError):
         model(codes[..., :2], mix, instrument, codes)
     with pytest.raises(LiveBandError):
-        tiny(tau=N).loss(codes, mix, instrument)  # no frame left to predict
+        anticipation_pairs(codes, mix, N)  # no frame left to predict
     with pytest.raises(LiveBandError):
         model.stream(2, temperature=-1.0)
     with pytest.raises(LiveBandError):

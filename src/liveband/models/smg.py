@@ -13,6 +13,9 @@ stream has only generated if t >= 1; position 0 gets a learned BOS embedding ins
 tau = 0 that is "frame index -1"; for tau > 0 the frames before the first output were never
 generated, so training uses BOS there too and matches streaming). The mix frame
 (projected) and an instrument-class embedding are added to the token embedding.
+Training targets arrive already shifted by tau, as for LiveBand's generator (mix frames
+[s, s+T), accompaniment frames [s+tau, s+tau+T)); ``anticipation_pairs`` builds such pairs
+from aligned sequences, and ``tau_frames`` records the offset the model was trained for.
 
 The K codebooks of one frame come out of one transformer step, through a small
 coarse-to-fine depth head: codebook k is predicted from the step's hidden state plus
@@ -89,6 +92,23 @@ def sample_logits(
         logits = logits.masked_fill(logits < kth, float("-inf"))
     probs = F.softmax(logits.float(), dim=-1)
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
+
+
+def anticipation_pairs(
+    codes: torch.Tensor, mix: torch.Tensor, tau_frames: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pair mix frame t with accompaniment frame t + tau, from sequences aligned in time.
+
+    codes (B, T, K) and mix (B, T, D) of the same frames -> target codes (B, T - tau, K) and
+    mix (B, T - tau, D); row t of the targets is accompaniment frame t + tau.
+    """
+    n_out = codes.shape[1] - tau_frames
+    if tau_frames < 0 or n_out < 1 or mix.shape[1] != codes.shape[1]:
+        raise LiveBandError(
+            f"codes: need T > tau={tau_frames} frames aligned with mix, got codes "
+            f"{tuple(codes.shape)} and mix {tuple(mix.shape)}"
+        )
+    return codes[:, tau_frames:], mix[:, :n_out]
 
 
 class CoarseToFineHead(nn.Module):
@@ -213,33 +233,34 @@ class SMG(nn.Module):
         return self.depth_head(h, frame_codes)
 
     def teacher_forced_logits(
-        self, codes: torch.Tensor, mix: torch.Tensor, instrument: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Aligned accompaniment codes (B, T, K) and mix (B, T, D) -> logits, targets.
+        self, target_codes: torch.Tensor, mix: torch.Tensor, instrument: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits (B, T, K, V) with ground-truth history, for targets already shifted by tau.
 
-        Position t (t < T - tau) sees mix frames <= t and predicts accompaniment frame t + tau
-        from ground-truth frames tau .. t + tau - 1; logits (B, T - tau, K, V), targets
-        (B, T - tau, K).
+        ``target_codes[:, t]`` (B, T, K) is the accompaniment frame output at position t, i.e.
+        frame t + tau of a crop whose mix (B, T, D) starts at frame 0: the convention of
+        ``liveband.data.latent_store.CropSampler`` (or use ``anticipation_pairs``). Position t
+        reads the ground-truth frame before its target (BOS at t = 0).
         """
-        tau = self.config.tau_frames
-        n_out = codes.shape[1] - tau
-        if codes.dim() != 3 or n_out < 1 or mix.shape[1] != codes.shape[1]:
+        if target_codes.dim() != 3 or target_codes.shape[:2] != mix.shape[:2]:
             raise LiveBandError(
-                f"codes: expected (B, T, K) aligned with mix and T > tau={tau}, got "
-                f"codes {tuple(codes.shape)} and mix {tuple(mix.shape)}"
+                f"target_codes: expected (B, T, K) with the (B, T) of mix, got "
+                f"{tuple(target_codes.shape)} and mix {tuple(mix.shape)}"
             )
-        targets = codes[:, tau:]  # (B, T - tau, K): frames tau .. T - 1
-        bos = torch.full_like(targets[:, :1], BOS)
-        tokens_prev = torch.cat([bos, targets[:, :-1]], dim=1)  # frames tau - 1 .. T - 2
-        return self(tokens_prev, mix[:, :n_out], instrument, targets), targets
+        bos = torch.full_like(target_codes[:, :1], BOS)
+        tokens_prev = torch.cat([bos, target_codes[:, :-1]], dim=1)  # (B, T, K)
+        return self(tokens_prev, mix, instrument, target_codes)
 
     def loss(
-        self, codes: torch.Tensor, mix: torch.Tensor, instrument: torch.Tensor
+        self, target_codes: torch.Tensor, mix: torch.Tensor, instrument: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Teacher-forced cross-entropy (mean over frames and codebooks) and token accuracy."""
-        logits, targets = self.teacher_forced_logits(codes, mix, instrument)
-        ce = F.cross_entropy(logits.flatten(0, 2), targets.flatten())
-        accuracy = (logits.argmax(-1) == targets).float().mean()
+        """Teacher-forced cross-entropy (mean over frames and codebooks) and token accuracy.
+
+        Same inputs as ``teacher_forced_logits``: targets shifted by tau, aligned with mix.
+        """
+        logits = self.teacher_forced_logits(target_codes, mix, instrument)
+        ce = F.cross_entropy(logits.flatten(0, 2), target_codes.flatten())
+        accuracy = (logits.argmax(-1) == target_codes).float().mean()
         return ce, accuracy.detach()
 
     # ---------------------------------------------------------------- sampling
