@@ -172,7 +172,7 @@ def test_stream_memory_is_bounded_and_position_is_absolute():
         stream.step(mix[:, t], noise[:, t], instrument)
     assert stream.position == 5 * N
     assert [(c.keys.data_ptr(), c.values.data_ptr()) for c in stream.caches] == pointers
-    assert all(c.keys.shape[2] == N for c in stream.caches)
+    assert all(c.keys.shape[2] == N + 1 for c in stream.caches)  # N frames + the sink slot
     stream.reset()
     assert stream.position == 0
     again = run_stream(generator, mix[:, :3], noise[:, :3], instrument)

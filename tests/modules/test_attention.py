@@ -197,19 +197,24 @@ def test_step_with_rolling_cache_matches_sliding_window_forward(sink, backend):
     assert (streamed - unwindowed)[:, window:].abs().max() > 1e-3  # the window really matters
 
 
-def test_rolling_cache_keeps_last_frames_in_fixed_memory():
-    cache = RollingKVCache(1, 1, 2, window=3)
+@pytest.mark.parametrize("sink", [False, True])
+def test_rolling_cache_keeps_last_frames_in_fixed_memory(sink):
+    cache = RollingKVCache(1, 1, 2, window=3, sink=sink)
     keys_ptr, values_ptr = cache.keys.data_ptr(), cache.values.data_ptr()
-    for t in range(10):
+    for t in range(1, 11):
         frame = torch.full((1, 1, 1, 2), float(t))
         cache.append(frame, -frame)
-        assert cache.full == (t >= 2)
-    assert cache.keys.shape == (1, 1, 3, 2)
+        assert cache.full == (t >= 3)
+    assert cache.keys.shape == (1, 1, 3 + int(sink), 2)
     assert (cache.keys.data_ptr(), cache.values.data_ptr()) == (keys_ptr, values_ptr)
-    assert sorted(cache.keys[0, 0, :, 0].tolist()) == [7.0, 8.0, 9.0]
+    assert sorted(cache.keys[0, 0, :3, 0].tolist()) == [8.0, 9.0, 10.0]
+    if sink:  # the sink slot is never overwritten: zero key and value, bias = sink logit
+        assert torch.all(cache.keys[..., 3, :] == 0) and torch.all(cache.values[..., 3, :] == 0)
+        cache.set_sink(torch.tensor([1.5]))
+        assert cache.bias[0, 0, 0].tolist() == [0.0, 0.0, 0.0, 1.5]
     assert cache.length == 10
     cache.reset()
-    assert cache.length == 0 and not cache.full and torch.isinf(cache.pad_bias).all()
+    assert cache.length == 0 and not cache.full and torch.isinf(cache.bias[..., :3]).all()
 
 
 def test_bad_arguments_raise():

@@ -39,8 +39,10 @@ LATENT_FRAME_RATE = 44100 / 4096  # latent frames per second of the causal autoe
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    latent_dim: int = 64  # D: channels of the normalised autoencoder latents (mix and output)
-    noise_dim: int = 64  # Z: channels of the per-frame Gaussian noise
+    """Generator shape; defaults are the offline default profile (``liveband.config`` builds it)."""
+
+    latent_dim: int = 32  # D: channels of the normalised autoencoder latents (mix and output)
+    noise_dim: int = 32  # Z: channels of the per-frame Gaussian noise
     d_model: int = 256  # transformer width
     n_layers: int = 4  # number of transformer blocks
     n_heads: int = 4  # attention heads (head dim = d_model / n_heads, must be even)
@@ -114,16 +116,18 @@ class GeneratorBlock(nn.Module):
         causal: bool, window: int | None,
     ) -> torch.Tensor:  # (B, T, d)
         attn_mod, mlp_mod = mods
-        x = x + attn_mod.gate * self.attn(self.attn_norm.modulate(x, attn_mod), rope, causal, window)
-        return x + mlp_mod.gate * self.mlp(self.mlp_norm.modulate(x, mlp_mod))
+        h = self.attn(self.attn_norm.modulate(x, attn_mod), rope, causal, window)
+        x = torch.addcmul(x, attn_mod.gate, h)
+        return torch.addcmul(x, mlp_mod.gate, self.mlp(self.mlp_norm.modulate(x, mlp_mod)))
 
     def step(
         self, x: torch.Tensor, mods: tuple[Modulation, Modulation], rope: RotaryAngles,
         cache: RollingKVCache,
     ) -> torch.Tensor:  # (B, 1, d)
         attn_mod, mlp_mod = mods
-        x = x + attn_mod.gate * self.attn.step(self.attn_norm.modulate(x, attn_mod), rope, cache)
-        return x + mlp_mod.gate * self.mlp(self.mlp_norm.modulate(x, mlp_mod))
+        h = self.attn.step(self.attn_norm.modulate(x, attn_mod), rope, cache)
+        x = torch.addcmul(x, attn_mod.gate, h)
+        return torch.addcmul(x, mlp_mod.gate, self.mlp(self.mlp_norm.modulate(x, mlp_mod)))
 
 
 class Generator(nn.Module):

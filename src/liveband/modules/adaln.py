@@ -18,7 +18,7 @@ class Modulation(NamedTuple):
     """Per-sample, per-channel modulation, each ``(B, 1, D)`` so it broadcasts over time."""
 
     shift: torch.Tensor
-    scale: torch.Tensor
+    gain: torch.Tensor  # 1 + scale
     gate: torch.Tensor | None
 
 
@@ -42,12 +42,12 @@ class AdaLN(nn.Module):
         params = self.to_modulation(F.silu(cond)).unsqueeze(1)  # (B, 1, k * D)
         if self.gated:
             shift, scale, gate = params.chunk(3, dim=-1)
-            return Modulation(shift, scale, gate)
+            return Modulation(shift, 1.0 + scale, gate)
         shift, scale = params.chunk(2, dim=-1)
-        return Modulation(shift, scale, None)
+        return Modulation(shift, 1.0 + scale, None)
 
     def modulate(self, x: torch.Tensor, modulation: Modulation) -> torch.Tensor:  # (B, T, D)
-        return torch.addcmul(modulation.shift, self.norm(x), 1.0 + modulation.scale)
+        return torch.addcmul(modulation.shift, self.norm(x), modulation.gain)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:  # (B, T, D)
         return self.modulate(x, self.modulation(cond))

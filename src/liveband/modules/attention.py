@@ -7,7 +7,7 @@ extra column carrying no value: ``out = sum_j exp(a_j) v_j / (sum_j exp(a_j) + e
 can then put attention mass "nowhere" instead of on whichever frame happens to be oldest in the
 window. The sink is a parameter, not a cached frame, so a rolling KV cache can never evict it.
 The identity ``out_sink = out_plain * sigmoid(lse - s_h)`` (``lse`` = log-sum-exp of the real
-scores) is what the Flex backend and the streaming step use.
+scores) is what the Flex backend uses; the streaming step uses the SDPA form.
 
 *Backends* (same maths, chosen by name): ``"explicit"`` materialises the scores and appends the sink
 column; ``"sdpa"`` calls ``F.scaled_dot_product_attention`` with a zero key/value column whose
@@ -69,7 +69,9 @@ class RotaryEmbedding(nn.Module):
 def apply_rotary(x: torch.Tensor, rope: RotaryAngles) -> torch.Tensor:
     """Rotate channel pairs ``(i, i + Dh/2)`` of ``x`` (B, H, T, Dh) by the angles of its positions."""
     first, second = x.chunk(2, dim=-1)  # (B, H, T, Dh/2) each
-    cos, sin = rope.cos.to(x.dtype), rope.sin.to(x.dtype)
+    cos, sin = rope
+    if cos.dtype != x.dtype:
+        cos, sin = cos.to(x.dtype), sin.to(x.dtype)
     return torch.cat((first * cos - second * sin, first * sin + second * cos), dim=-1)
 
 
@@ -184,19 +186,23 @@ class RollingKVCache:
 
     Memory never grows: frame ``t`` overwrites slot ``t % window``. Slot order does not matter
     because positions are already encoded in the keys by RoPE and softmax ignores key order.
-    Slots not yet written are masked by ``-inf`` in ``pad_bias``.
+    ``bias`` (1, H, 1, slots) is added to the scores: ``-inf`` for slots not yet written. With
+    ``sink=True`` one extra slot past the ring holds a zero key and value that is never
+    overwritten, and its bias entry holds the sink logit, so the step is one SDPA call.
     """
 
     def __init__(
-        self, batch_size: int, n_heads: int, head_dim: int, window: int,
+        self, batch_size: int, n_heads: int, head_dim: int, window: int, sink: bool = False,
         device: torch.device | None = None, dtype: torch.dtype = torch.float32,
     ):
-        shape = (batch_size, n_heads, window, head_dim)
+        slots = window + int(sink)
         self.window = window
-        self.keys = torch.zeros(shape, device=device, dtype=dtype)  # (B, H, N, Dh)
-        self.values = torch.zeros(shape, device=device, dtype=dtype)  # (B, H, N, Dh)
-        self.pad_bias = torch.full((1, 1, 1, window), float("-inf"), device=device, dtype=dtype)
+        self.sink = sink
+        self.keys = torch.zeros(batch_size, n_heads, slots, head_dim, device=device, dtype=dtype)
+        self.values = torch.zeros(batch_size, n_heads, slots, head_dim, device=device, dtype=dtype)
+        self.bias = torch.zeros(1, n_heads, 1, slots, device=device, dtype=dtype)
         self.length = 0  # frames seen so far (unbounded); only the last `window` are kept
+        self.reset()
 
     @property
     def full(self) -> bool:
@@ -207,13 +213,16 @@ class RollingKVCache:
         self.keys[:, :, slot : slot + 1].copy_(key)
         self.values[:, :, slot : slot + 1].copy_(value)
         if not self.full:
-            self.pad_bias[..., slot] = 0.0
+            self.bias[..., slot] = 0.0
         self.length += 1
+
+    def set_sink(self, sink_logit: torch.Tensor) -> None:  # (H,)
+        self.bias[0, :, 0, self.window].copy_(sink_logit)
 
     def reset(self) -> None:
         self.keys.zero_()
         self.values.zero_()
-        self.pad_bias.fill_(float("-inf"))
+        self.bias[..., : self.window].fill_(float("-inf"))
         self.length = 0
 
 
@@ -270,19 +279,16 @@ class SelfAttention(nn.Module):
         self, batch_size: int, window: int, device: torch.device | None = None,
         dtype: torch.dtype = torch.float32,
     ) -> RollingKVCache:
-        return RollingKVCache(batch_size, self.n_heads, self.head_dim, window, device, dtype)
+        sink = self.sink_logit is not None
+        return RollingKVCache(batch_size, self.n_heads, self.head_dim, window, sink, device, dtype)
 
     def step(self, x: torch.Tensor, rope: RotaryAngles, cache: RollingKVCache) -> torch.Tensor:
         """One frame ``x`` (B, 1, D) at the position encoded in ``rope``; updates ``cache``."""
         q, k, v = self._project(x, rope)  # (B, H, 1, Dh)
         cache.append(k, v)
-        scores = torch.matmul(q, cache.keys.transpose(-1, -2))  # (B, H, 1, N)
-        scores.mul_(1.0 / math.sqrt(self.head_dim))
-        if not cache.full:
-            scores.add_(cache.pad_bias)
-        if self.sink_logit is None:
-            return self._merge(torch.matmul(torch.softmax(scores, dim=-1), cache.values))
-        lse = torch.logsumexp(scores, dim=-1, keepdim=True)  # (B, H, 1, 1)
-        probs = torch.exp(scores - lse)
-        keep = torch.sigmoid(lse - self.sink_logit.view(1, -1, 1, 1).to(lse.dtype))
-        return self._merge(torch.matmul(probs, cache.values) * keep)
+        if self.sink_logit is not None:
+            cache.set_sink(self.sink_logit)  # re-read each step: the parameter may have moved
+        elif cache.full:  # nothing to mask: every slot holds one of the last N frames
+            return self._merge(F.scaled_dot_product_attention(q, cache.keys, cache.values))
+        heads = F.scaled_dot_product_attention(q, cache.keys, cache.values, attn_mask=cache.bias)
+        return self._merge(heads)  # (B, 1, D)
