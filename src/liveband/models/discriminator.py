@@ -25,7 +25,9 @@ from liveband.errors import LiveBandError
 
 @dataclass(frozen=True)
 class DiscriminatorConfig:
-    latent_dim: int = 64  # D: channels of accompaniment and of mix latents (input is 2D channels)
+    """Discriminator shape; defaults are the offline default profile."""
+
+    latent_dim: int = 32  # D: channels of accompaniment and of mix latents (input is 2D channels)
     width: int = 256  # fixed channel width at every resolution level
     n_levels: int = 5  # temporal resolution levels; x2 downsampling between successive levels
     blocks_per_level: int = 1  # residual blocks at each level
