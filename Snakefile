@@ -8,8 +8,11 @@ configfile: "params.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/autoencoder.smk"
 
 
 rule all:
     input:
         rules.data.output,
+        rules.norm_stats.output,
+        rules.autoencoder_report.output,

@@ -29,12 +29,14 @@ def snakemake_jobs(profile: str) -> dict[str, tuple[str, frozenset]]:
         if not rule or rule.group(1) == "all":
             continue
         outputs = re.search(r"^\s+output: (.*)$", block, re.M)
+        inputs = re.search(r"^\s+input: (.*)$", block, re.M)
         wildcards = re.search(r"^\s+wildcards: (.*)$", block, re.M)
         cmd = re.search(r"^Shell command: (.*)$", block, re.M)
         name = rule.group(1)
         if wildcards:
             name += "@" + "-".join(v.split("=", 1)[1] for v in wildcards.group(1).split(", "))
-        jobs[name] = (" ".join(cmd.group(1).split()), frozenset(outputs.group(1).split(", ")))
+        jobs[name] = (" ".join(cmd.group(1).split()), frozenset(outputs.group(1).split(", ")),
+                      frozenset(inputs.group(1).split(", ")) if inputs else frozenset())
     return jobs
 
 
@@ -42,8 +44,19 @@ def dvc_stages() -> dict[str, tuple[str, frozenset]]:
     from dvc.repo import Repo
 
     with Repo(str(REPO)) as repo:
-        return {s.addressing: (" ".join(s.cmd.split()), frozenset(o.def_path for o in s.outs))
+        return {s.addressing: (" ".join(s.cmd.split()), frozenset(o.def_path for o in s.outs),
+                               frozenset(_expand(d.def_path) for d in s.deps) - {"", "params.yaml"})
                 for s in repo.index.stages}
+
+
+def _expand(dep: str) -> str:
+    """A folder dep as the files Snakemake sees (workflow/rules/common.smk expands them too)."""
+    path = REPO / dep
+    if path.is_dir():
+        files = sorted(str(p.relative_to(REPO)) for p in path.rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts)
+        return ", ".join(files)
+    return dep
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +76,13 @@ def test_same_commands_and_outputs(graphs):
         assert snake[name][1] == dvc[name][1], f"{name}: outputs differ"
 
 
+def test_same_inputs(graphs):
+    snake, dvc = graphs
+    for name in snake:
+        dvc_inputs = frozenset(", ".join(dvc[name][2]).split(", "))
+        assert snake[name][2] == dvc_inputs, f"{name}: inputs differ: {snake[name][2] ^ dvc_inputs}"
+
+
 def test_commands_are_stage_entry_points(graphs):
-    for name, (cmd, _) in graphs[0].items():
+    for name, (cmd, *_) in graphs[0].items():
         assert re.fullmatch(r"python -m liveband\.stages\.\w+ --profile default( --variant [\w.]+)?", cmd), cmd

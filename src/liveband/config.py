@@ -65,10 +65,55 @@ class DataParams:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AutoencoderTrainParams:
+    steps: int = field(check=positive)
+    batch_size: int = field(check=positive)
+    crop_seconds: float = field(check=positive)
+    lr: float = field(check=positive)
+    warmup_steps: int = field(check=non_negative)
+    checkpoint_every: int = field(check=positive)
+    mix_probability: float = field(check=probability, doc="share of crops that are mixes, not stems")
+    fft_sizes: tuple[int, ...] = field(doc="multi-resolution STFT loss windows")
+    waveform_weight: float = field(check=non_negative, doc="L1 waveform term beside the STFT loss")
+    seed: int = field(check=non_negative)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutoencoderParams:
+    checkpoint: str | None = field(None, doc="external checkpoint of the same architecture: skip training")
+    model: dict[str, Any] = field(doc="AutoencoderConfig fields except sample_rate/channels/hop")
+    train: AutoencoderTrainParams = field()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatentsParams:
+    targets_per_track: int | None = field(None, doc="target stems encoded per track; null = all")
+    mixes_per_target: int = field(check=positive, doc="random mix subsets pre-encoded per target")
+    seed: int = field(check=non_negative)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutoencoderReportParams:
+    n_examples: int = field(check=positive, doc="test stems and mixes scored")
+    seconds: float = field(check=positive, doc="length of each scored excerpt")
+    lowpass_hz: float = field(check=positive, doc="cut-off of the low-passed-input reference")
+    seed: int = field(check=non_negative)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Params:
     profile: str = field(check=one_of("default", "ci", "paper"))
     audio: AudioParams = field()
     data: DataParams = field()
+    autoencoder: AutoencoderParams = field()
+    latents: LatentsParams = field()
+    autoencoder_report: AutoencoderReportParams = field()
+
+    def validate(self):
+        from liveband import builders  # builders import config; validate every model section
+
+        builders.validate_models(self)
+        return None
 
 
 def _merge(base: dict, overlay: dict, source: str, prefix: str = "") -> dict:

@@ -1,4 +1,6 @@
 rule data:
+    input:
+        code("data"),
     output:
         tree=directory("artifacts/data/slakh"),
         index="artifacts/data/index.csv",
