@@ -48,15 +48,24 @@ def make_shard(tmp_path, frames=30):
     return LatentShard(path)
 
 
-def test_crops_are_aligned_with_anticipation(tmp_path):
+def test_windows_are_time_aligned_and_cover_anticipation(tmp_path):
     shard = make_shard(tmp_path)
     assert len(shard) == 4
     sampler = CropSampler(shard, crop_frames=8, tau_frames=2)
     mix, target, cls = sampler.sample(16, torch.Generator().manual_seed(0))
-    assert mix.shape == (16, 8, 4) and target.shape == (16, 8, 4)
-    # target frame t of a crop is mix frame t + tau of the same song
-    assert torch.equal(target[..., 0] % 1000, (mix[..., 0] - 0.5) % 1000 + 2)
+    assert mix.shape == (16, 10, 4) and target.shape == (16, 10, 4)
+    # mix and target frames of a window are the same instants of the same song
+    assert torch.equal(target[..., 0], mix[..., 0] - 0.5)
+    assert torch.equal(torch.diff(target[..., 0], dim=1), torch.ones(16, 9))
     assert set(cls.tolist()) <= {3, 5}
+
+
+def test_normalised_windows(tmp_path):
+    shard = make_shard(tmp_path)
+    stats = LatentStats(torch.full((4,), 10.0), torch.full((4,), 2.0))
+    mix, target, _ = CropSampler(shard, 8, stats=stats).sample(4, torch.Generator().manual_seed(0))
+    raw_mix, raw_target, _ = CropSampler(shard, 8).sample(4, torch.Generator().manual_seed(0))
+    assert torch.allclose(mix, (raw_mix - 10) / 2) and torch.allclose(target, (raw_target - 10) / 2)
 
 
 def test_silent_crops_are_skipped(tmp_path):
@@ -68,5 +77,5 @@ def test_silent_crops_are_skipped(tmp_path):
 
 
 def test_no_active_crop_is_an_error(tmp_path):
-    with pytest.raises(LiveBandError, match="no example has an active crop"):
-        CropSampler(make_shard(tmp_path), crop_frames=40)
+    with pytest.raises(LiveBandError, match="no example has an active window"):
+        CropSampler(make_shard(tmp_path), crop_frames=25, tau_frames=6)

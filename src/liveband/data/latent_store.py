@@ -81,39 +81,43 @@ class LatentShard:
 
 
 class CropSampler:
-    """Random training crops: mix frames [s, s+T) with target frames [s+tau, s+tau+T).
+    """Random aligned training windows of ``crop_frames + tau_frames`` latent frames.
 
-    Only crops where the (shifted) target and the mix are each active for at least
-    ``min_active_fraction`` of the crop are drawn (paper 5.1; public baseline's rule).
+    Mix and target come from the same time span, so the loop derives the generator's view
+    (mix frames [0, T) -> target frames [tau, tau+T)) and the discriminator's (target
+    [tau, tau+T) against the mix playing at the same time, [tau, tau+T)). Only windows where
+    target and mix are each active for ``min_active_fraction`` of the window are drawn (paper
+    5.1; public baseline's rule). With ``stats``, latents come out normalised.
     """
 
     def __init__(self, shard: LatentShard, crop_frames: int, tau_frames: int = 0,
-                 silence_db: float = -60.0, min_active_fraction: float = 0.5):
-        self.shard, self.crop, self.tau = shard, crop_frames, tau_frames
+                 silence_db: float = -60.0, min_active_fraction: float = 0.5, stats=None):
+        self.shard, self.window = shard, crop_frames + tau_frames
         self.candidates: list[tuple[int, np.ndarray]] = []
         for i in range(len(shard)):
             ex = shard.example(i)
-            n = ex.target.shape[1] - tau_frames
-            if n < crop_frames:
-                continue
-            starts = valid_crop_starts(ex.target_db[tau_frames:], ex.mix_db[:n], crop_frames,
-                                       silence_db, min_active_fraction)
+            starts = valid_crop_starts(ex.target_db, ex.mix_db, self.window, silence_db, min_active_fraction)
             if len(starts):
                 self.candidates.append((i, starts))
         if not self.candidates:
-            raise LiveBandError(f"{shard.path}: no example has an active crop of {crop_frames} frames "
+            raise LiveBandError(f"{shard.path}: no example has an active window of {crop_frames} frames "
                                 f"(+{tau_frames} anticipation)")
-        self._examples = {i: shard.example(i) for i, _ in self.candidates}
+        self._examples = {}
+        for i, _ in self.candidates:
+            ex = shard.example(i)
+            if stats is not None:
+                ex.mix, ex.target = stats.normalise(ex.mix, channel_dim=0), stats.normalise(ex.target, channel_dim=0)
+            self._examples[i] = ex
 
     def sample(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """-> mix (B, T, D), target (B, T, D), instrument (B,), drawn with ``generator``."""
+        """-> mix (B, W, D), target (B, W, D), instrument (B,); W = crop + tau, drawn with ``generator``."""
         picks = torch.randint(len(self.candidates), (batch,), generator=generator).tolist()
         mixes, targets, classes = [], [], []
         for p in picks:
             i, starts = self.candidates[p]
             s = int(starts[int(torch.randint(len(starts), (1,), generator=generator))])
             ex = self._examples[i]
-            mixes.append(ex.mix[:, s:s + self.crop].T)
-            targets.append(ex.target[:, s + self.tau:s + self.tau + self.crop].T)
+            mixes.append(ex.mix[:, s:s + self.window].T)
+            targets.append(ex.target[:, s:s + self.window].T)
             classes.append(ex.instrument)
         return torch.stack(mixes), torch.stack(targets), torch.tensor(classes, dtype=torch.long)
