@@ -9,6 +9,7 @@ configfile: "params.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/autoencoder.smk"
+include: "workflow/rules/gan.smk"
 
 
 rule all:
@@ -16,3 +17,4 @@ rule all:
         rules.data.output,
         rules.norm_stats.output,
         rules.autoencoder_report.output,
+        expand(rules.train_gan.output, variant=GAN_VARIANTS),

@@ -4,6 +4,9 @@ Model files take plain dataclass configs and never see params; here the ``model`
 of a params section is checked key by key against the model's config dataclass (unknown
 key, wrong type, bad value: a one-line error naming ``section.model.key``), and the
 fields every model shares (sample rate, channels, hop, class count) are filled in.
+
+Model modules other than the autoencoder are imported inside the functions that need
+them, so a stage depends (for DVC and Snakemake) only on the model files it imports itself.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from liveband.data.classes import N_CLASSES
 from liveband.errors import LiveBandError
 from liveband.models.autoencoder import AutoencoderConfig, CausalAutoencoder
 from liveband.schema import from_dict
@@ -34,8 +38,43 @@ def autoencoder_config(params) -> AutoencoderConfig:
     return _model_config(AutoencoderConfig, params.autoencoder.model, "autoencoder.model", fixed)
 
 
+def gan_variant(params, name: str):
+    try:
+        return params.gan.variants[name]
+    except KeyError:
+        raise LiveBandError(f"--variant: '{name}' is not one of gan.variants: "
+                            f"{', '.join(params.gan.variants)}") from None
+
+
+def generator_config(params, variant: str):
+    from liveband.models.generator import GeneratorConfig
+
+    v = gan_variant(params, variant)
+    fixed = {"latent_dim": autoencoder_config(params).latent_dim, "n_classes": N_CLASSES, "causal": v.causal}
+    cfg = _model_config(GeneratorConfig, params.gan.generator, "gan.generator", fixed)
+    return dataclasses.replace(cfg, sink=cfg.sink if v.sink is None else v.sink)
+
+
+def discriminator_config(params, variant: str):
+    from liveband.models.discriminator import DiscriminatorConfig
+
+    v = gan_variant(params, variant)
+    fixed = {"latent_dim": autoencoder_config(params).latent_dim, "n_classes": N_CLASSES}
+    cfg = _model_config(DiscriminatorConfig, params.gan.discriminator, "gan.discriminator", fixed)
+    return cfg if v.discriminator_width is None else dataclasses.replace(cfg, width=v.discriminator_width)
+
+
+def anticipation_frames(params, variant: str) -> int:
+    from liveband.models.generator import seconds_to_frames
+
+    return seconds_to_frames(gan_variant(params, variant).tau_seconds, params.audio.frame_rate)
+
+
 def validate_models(params) -> None:
     autoencoder_config(params)
+    for name in params.gan.variants:
+        generator_config(params, name)
+        discriminator_config(params, name)
 
 
 def save_model(path: str | Path, kind: str, config, model: torch.nn.Module, **extra) -> None:
@@ -56,3 +95,58 @@ def load_autoencoder(path: str | Path, expect: AutoencoderConfig | None = None) 
     model = CausalAutoencoder(config)
     model.load_state_dict(payload["model"])
     return model.eval()
+
+
+@dataclasses.dataclass
+class AccompanimentBundle:
+    """Everything streaming needs, from one file: generator, autoencoder, latent stats, tau."""
+
+    kind: str                 # "liveband" or "smg"
+    model: torch.nn.Module    # Generator or SMG, eval mode
+    autoencoder: CausalAutoencoder
+    stats: object             # LatentStats
+    tau_frames: int
+    extra: dict               # e.g. the RVQ for "smg", the variant name
+
+
+def save_bundle(path: str | Path, kind: str, config, model: torch.nn.Module, autoencoder_path: str | Path,
+                stats, tau_frames: int, **extra) -> None:
+    """A self-describing accompaniment checkpoint that embeds the autoencoder and latent stats."""
+    from liveband.training.checkpoint import save_checkpoint
+
+    ae = load_checkpoint(autoencoder_path, kind="autoencoder")
+    save_checkpoint(path, {
+        "kind": kind, "config": dataclasses.asdict(config), "step": extra.pop("step", 0),
+        "model": model.state_dict(), "tau_frames": int(tau_frames),
+        "stats": {"mean": stats.mean, "std": stats.std},
+        "autoencoder": {"config": ae["config"], "model": ae["model"]}, **extra,
+    })
+
+
+def load_bundle(path: str | Path) -> AccompanimentBundle:
+    """Load a LiveBand generator or SMG bundle written by ``save_bundle``."""
+    from liveband.data.latent_norm import LatentStats
+    from liveband.models.generator import Generator, GeneratorConfig
+
+    payload = load_checkpoint(path)
+    kind = payload["kind"]
+    if kind not in ("liveband", "smg"):
+        raise LiveBandError(f"{path}: a '{kind}' checkpoint is not an accompaniment model")
+    ae_cfg = from_dict(AutoencoderConfig, payload["autoencoder"]["config"], "autoencoder")
+    autoencoder = CausalAutoencoder(ae_cfg)
+    autoencoder.load_state_dict(payload["autoencoder"]["model"])
+    stats = LatentStats(payload["stats"]["mean"], payload["stats"]["std"])
+    extra = {}
+    if kind == "liveband":
+        model = Generator(from_dict(GeneratorConfig, payload["config"], "generator"))
+    else:
+        from liveband.models.rvq import ResidualVQ, RVQConfig
+        from liveband.models.smg import SMG, SMGConfig
+
+        model = SMG(from_dict(SMGConfig, payload["config"], "smg"))
+        rvq = ResidualVQ(from_dict(RVQConfig, payload["rvq"]["config"], "rvq"))
+        rvq.load_state_dict(payload["rvq"]["model"])
+        extra["rvq"] = rvq.eval()
+    model.load_state_dict(payload["model"])
+    extra["variant"] = payload.get("variant")
+    return AccompanimentBundle(kind, model.eval(), autoencoder.eval(), stats, int(payload["tau_frames"]), extra)

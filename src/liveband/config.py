@@ -101,6 +101,58 @@ class AutoencoderReportParams:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GradientPenaltyParams:
+    mode: str = field(check=one_of("adaptive", "fixed"), doc="AdaGP or a fixed weight")
+    weight: float = field(check=positive, doc="fixed weight, or AdaGP's initial weight")
+    target_advantage: float = field(doc="AdaGP: target of mean D(real) - D(fake) on the D step")
+    step_size: float = field(check=positive, doc="AdaGP: log-weight step per unit of advantage error")
+    min_weight: float = field(1e-4, check=positive)
+    max_weight: float = field(1e4, check=positive)
+    penalty_interval: int = field(check=positive, doc="lazy R1/R2: every k D steps, alternating, scaled by k")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GanTrainParams:
+    steps: int = field(check=positive)
+    batch_size: int = field(check=positive)
+    lr: float = field(check=positive, doc="generator and discriminator (Adam)")
+    betas: tuple[float, float] = field(doc="Adam betas; R3GAN uses beta1 = 0")
+    warmup_steps: int = field(check=non_negative)
+    class_dropout_generator: float = field(check=probability)
+    class_dropout_discriminator: float = field(check=probability)
+    gradient_penalty: GradientPenaltyParams = field()
+    checkpoint_every: int = field(check=positive)
+    seed: int = field(check=non_negative)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GanVariant:
+    """One trained model of the tables; unset fields take the shared ``gan`` settings."""
+
+    tau_seconds: float = field(check=non_negative, doc="anticipation; 0.1 s = 1 frame, 1 s = 11")
+    causal: bool = field(True, doc="false: the bidirectional (offline) upper bound")
+    sink: bool | None = field(None, doc="override gan.generator.sink")
+    gp_mode: str | None = field(None, check=one_of("adaptive", "fixed"))
+    gp_weight: float | None = field(None, check=positive)
+    steps: int | None = field(None, check=positive, doc="override gan.train.steps (ablation length)")
+    discriminator_width: int | None = field(None, check=positive, doc="override discriminator width")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GanParams:
+    generator: dict[str, Any] = field(doc="GeneratorConfig fields except latent_dim, n_classes, causal")
+    discriminator: dict[str, Any] = field(doc="DiscriminatorConfig fields except latent_dim, n_classes")
+    train: GanTrainParams = field()
+    variants: dict[str, GanVariant] = field(doc="name -> variant; one DAG target each")
+
+    def validate(self):
+        for name in self.variants:
+            if not name.replace("_", "").isalnum():
+                return f"variants.{name}", "names are letters, digits and underscores"
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Params:
     profile: str = field(check=one_of("default", "ci", "paper"))
     audio: AudioParams = field()
@@ -108,6 +160,7 @@ class Params:
     autoencoder: AutoencoderParams = field()
     latents: LatentsParams = field()
     autoencoder_report: AutoencoderReportParams = field()
+    gan: GanParams = field()
 
     def validate(self):
         from liveband import builders  # builders import config; validate every model section

@@ -38,6 +38,14 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path):
     assert len(lines) == 11  # header + 10 steps, no duplicates after resume
 
 
+def test_curve_is_rebuilt_when_the_csv_was_deleted(tmp_path):
+    train(tmp_path, 6)
+    (tmp_path / "curve.csv").unlink()       # as Snakemake does to a rerun job's outputs
+    _, run = train(tmp_path, 6)             # nothing left to train
+    assert run.resumed_from == 6
+    assert len((tmp_path / "curve.csv").read_text().splitlines()) == 7
+
+
 def test_interruption_between_checkpoints_replays_from_the_last_one(tmp_path):
     straight, _ = train(tmp_path / "a", 10)
     train(tmp_path / "b", 10, stop_after=7)   # last checkpoint at 6; step 7 is lost

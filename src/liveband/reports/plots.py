@@ -20,7 +20,7 @@ def save_figure(fig, path: str | Path) -> None:
 
 
 def plot_curves(curve_csv: str | Path, columns: list[str], path: str | Path, title: str,
-                log_y: bool = False, smooth: int = 25) -> bool:
+                log_y: bool = False, smooth: int = 25, hlines: dict[str, float] | None = None) -> bool:
     """One panel per column of a training curve CSV (raw and moving average).
 
     With no rows (e.g. an adopted external checkpoint) the figure says so; returns False.
@@ -39,6 +39,9 @@ def plot_curves(curve_csv: str | Path, columns: list[str], path: str | Path, tit
         ax.plot(df["step"], df[col], alpha=0.3, lw=0.8)
         ax.plot(df["step"], df[col].rolling(smooth, min_periods=1).mean(), lw=1.5)
         ax.set_ylabel(col)
+        if hlines and col in hlines:
+            ax.axhline(hlines[col], color="k", ls="--", lw=1, label=f"target {hlines[col]:g}")
+            ax.legend(loc="best", fontsize=8)
         if log_y:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)

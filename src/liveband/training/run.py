@@ -94,7 +94,7 @@ class TrainingRun:
             obj.load_state_dict(payload["state"][name])
         set_rng_state(payload["rng"])
         self.step = int(payload["step"])
-        self.rows = self._read_curve(self.step)
+        self.rows = self._curve_from_tensor(payload.get("curve"))
         self.resumed_from = self.step
         log.info("resumed %s from step %d (%s)", self.kind, self.step, self.checkpoint_path)
         return self.step
@@ -103,25 +103,34 @@ class TrainingRun:
         payload = {
             "kind": self.kind, "config": self.config, "step": self.step, "rng": rng_state(),
             "state": {name: obj.state_dict() for name, obj in self._stateful.items()},
+            "curve": self._curve_as_tensor(),
         }
         save_checkpoint(self.checkpoint_path, payload)
         self._write_curve()
 
-    def _read_curve(self, up_to: int) -> list[dict]:
-        if not self.curve_path.exists():
-            return []
-        with self.curve_path.open(newline="") as f:
-            rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
-        return [r for r in rows if r["step"] <= up_to]
-
-    def _write_curve(self) -> None:
-        if not self.rows:
-            return
+    def _columns(self) -> list[str]:
         keys: list[str] = []
         for row in self.rows:
             keys.extend(k for k in row if k not in keys)
+        return keys
+
+    def _curve_as_tensor(self) -> dict:
+        """The curve travels inside the checkpoint: a tool may delete the CSV before a rerun."""
+        columns = self._columns()
+        values = torch.tensor([[row.get(k, math.nan) for k in columns] for row in self.rows],
+                              dtype=torch.float64).reshape(len(self.rows), len(columns))
+        return {"columns": columns, "values": values}
+
+    @staticmethod
+    def _curve_from_tensor(curve: dict | None) -> list[dict]:
+        if not curve:
+            return []
+        return [{k: float(v) for k, v in zip(curve["columns"], row) if not math.isnan(float(v))}
+                for row in curve["values"].tolist()]
+
+    def _write_curve(self) -> None:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=keys)
+        writer = csv.DictWriter(buf, fieldnames=self._columns() or ["step"])
         writer.writeheader()
         writer.writerows(self.rows)
         write_text(self.curve_path, buf.getvalue())
@@ -144,6 +153,7 @@ class TrainingRun:
                     self.save()
         finally:
             bar.close()
+            self._write_curve()  # also when resumed at the end: the CSV may have been removed
 
     def record(self, step: int, stats: dict[str, float]) -> None:
         """Add a curve row; stops the run with a one-line error on NaN/inf."""

@@ -1,0 +1,116 @@
+"""LiveBand's adversarial training (paper 4.4-4.7): one parallel causal pass per step.
+
+Each step draws aligned windows of T + tau latent frames, runs the generator once over
+(noise, mix[0:T]) in parallel under the causal mask (no teacher forcing, no rollout), and
+uses that output for both the discriminator step (detached) and the generator step. The
+discriminator judges the accompaniment against the mix playing at the same time,
+mix[tau:tau+T]. The penalty weight is AdaGP's (or fixed, for the ablation).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+import torch
+
+from liveband.data.latent_store import CropSampler
+from liveband.losses.adagp import AdaptiveGradientPenalty, FixedGradientPenalty
+from liveband.losses.r3gan import R3GANObjective
+from liveband.models.discriminator import Discriminator, DiscriminatorConfig
+from liveband.models.generator import Generator, GeneratorConfig
+from liveband.training.run import GeneratorState, TrainingRun, set_lr, warmup_lr
+
+log = logging.getLogger("liveband.gan")
+
+
+def make_penalty(gp, mode: str, weight: float):
+    """AdaGP or a fixed weight behind one interface (``.weight``, ``.update(advantage)``)."""
+    if mode == "fixed":
+        return FixedGradientPenalty(weight)
+    return AdaptiveGradientPenalty(weight, gp.target_advantage, gp.step_size, gp.min_weight, gp.max_weight)
+
+
+def drop_classes(instrument: torch.Tensor, p: float, null_class: int, g: torch.Generator) -> torch.Tensor:
+    """Replace each class by the null class with probability ``p`` (conditioning dropout)."""
+    if p <= 0:
+        return instrument
+    drop = torch.rand(instrument.shape, generator=g) < p
+    return torch.where(drop, torch.full_like(instrument, null_class), instrument)
+
+
+def grad_norm(module: torch.nn.Module) -> float:
+    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
+    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
+
+
+@dataclasses.dataclass
+class GanSetup:
+    generator: GeneratorConfig
+    discriminator: DiscriminatorConfig
+    tau_frames: int
+    gp_mode: str
+    gp_weight: float
+    steps: int
+
+
+def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Path, curve_path: Path,
+              stop_after: int | None = None, desc: str = "gan") -> tuple[Generator, TrainingRun]:
+    """Train (or resume) one variant; ``train`` is GanTrainParams. Returns G in eval mode."""
+    torch.manual_seed(train.seed)
+    G, D = Generator(setup.generator), Discriminator(setup.discriminator)
+    opt_g = torch.optim.Adam(G.parameters(), lr=train.lr, betas=tuple(train.betas), weight_decay=0.0)
+    opt_d = torch.optim.Adam(D.parameters(), lr=train.lr, betas=tuple(train.betas), weight_decay=0.0)
+    gp = train.gradient_penalty
+    penalty = make_penalty(gp, setup.gp_mode, setup.gp_weight)
+    objective = R3GANObjective(D, penalty_interval=gp.penalty_interval)
+    data_rng = torch.Generator().manual_seed(train.seed + 1)
+    config = {"generator": dataclasses.asdict(setup.generator), "discriminator": dataclasses.asdict(setup.discriminator),
+              "tau_frames": setup.tau_frames, "gp_mode": setup.gp_mode, "gp_weight": setup.gp_weight,
+              "train": dataclasses.asdict(train) | {"steps": setup.steps}}
+    run = TrainingRun("gan_training", config, checkpoint_path, curve_path, setup.steps, train.checkpoint_every,
+                      desc=desc, stop_after=stop_after)
+    run.attach(generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d, penalty=penalty, data=GeneratorState(data_rng))
+    run.resume()
+    T, tau, null = setup.generator.context_frames, setup.tau_frames, setup.generator.null_class
+    G.train()
+    D.train()
+    for step in run.steps():
+        t0 = time.perf_counter()
+        for opt in (opt_g, opt_d):
+            set_lr(opt, warmup_lr(step, train.lr, train.warmup_steps))
+        mix, target, instrument = sampler.sample(train.batch_size, data_rng)   # (B, T+tau, D) x2, (B,)
+        g_class = drop_classes(instrument, train.class_dropout_generator, null, data_rng)
+        d_class = drop_classes(instrument, train.class_dropout_discriminator, null, data_rng)
+        noise = torch.randn(mix.shape[0], T, setup.generator.noise_dim, generator=data_rng)
+        fake = G(mix[:, :T], noise, g_class)                                   # (B, T, D): frames tau..tau+T
+        real = target[:, tau:tau + T]                                         # (B, T, D)
+        d_mix = mix[:, tau:tau + T].transpose(1, 2)                           # (B, D, T) what plays meanwhile
+        real_c, fake_c = real.transpose(1, 2), fake.transpose(1, 2)           # (B, D, T)
+
+        d_loss, d_stats = objective.discriminator_step(real_c, fake_c, d_mix, d_class,
+                                                       gamma=penalty.weight, step=step)
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_grad = grad_norm(D)
+        opt_d.step()
+        weight_used = penalty.weight
+        penalty.update(d_stats["advantage"])
+
+        g_loss, g_stats = objective.generator_step(real_c, fake_c, d_mix, d_class)
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_grad = grad_norm(G)
+        opt_g.step()
+        opt_d.zero_grad(set_to_none=True)  # the G step left gradients on D
+
+        stats = {"d_loss": float(d_loss), "g_loss": float(g_loss), "advantage": float(d_stats["advantage"]),
+                 "gp_weight": weight_used, "d_grad_norm": d_grad, "g_grad_norm": g_grad,
+                 "steps_per_s": 1.0 / max(time.perf_counter() - t0, 1e-9)}
+        for key in ("r1", "r2"):
+            if key in d_stats:
+                stats[key] = float(d_stats[key])
+        run.record(step, stats)
+    return G.eval(), run
