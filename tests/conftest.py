@@ -48,3 +48,36 @@ def slakh_tree(tmp_path: Path) -> Path:
     for k, split in enumerate(("train", "validation", "test", "omitted")):
         write_slakh_track(root / split / f"Track{k + 1:05d}")
     return root
+
+
+TINY_AE = dict(sample_rate=22050, channels=1, hop=2048, latent_dim=8, encoder_frame_width=16,
+               encoder_latent_width=16, decoder_latent_width=16, decoder_frame_width=16,
+               encoder_frame_depth=1, encoder_latent_depth=1, decoder_latent_depth=1, decoder_frame_depth=1)
+TINY_G = dict(latent_dim=8, noise_dim=4, d_model=32, n_layers=2, n_heads=2, context_frames=16)
+
+
+@pytest.fixture
+def tiny_bundle(tmp_path: Path):
+    """A tiny untrained LiveBand bundle (autoencoder + generator + stats) and its path."""
+    import torch
+
+    from liveband.builders import save_bundle, save_model
+    from liveband.data.latent_norm import LatentStats
+    from liveband.models.autoencoder import AutoencoderConfig, CausalAutoencoder
+    from liveband.models.generator import Generator, GeneratorConfig
+
+    def make(tau_frames: int = 1, causal: bool = True) -> Path:
+        torch.manual_seed(0)
+        ae_cfg = AutoencoderConfig(**TINY_AE)
+        ae = CausalAutoencoder(ae_cfg).eval()
+        save_model(tmp_path / "ae.pt", "autoencoder", ae_cfg, ae)
+        g_cfg = GeneratorConfig(**TINY_G, causal=causal)
+        gen = Generator(g_cfg)
+        for p in gen.parameters():  # AdaLN starts at zero: randomise so outputs depend on inputs
+            torch.nn.init.normal_(p, std=0.2)
+        stats = LatentStats(torch.linspace(-0.5, 0.5, 8), torch.linspace(0.5, 2.0, 8))
+        path = tmp_path / f"gen_tau{tau_frames}_{causal}.pt"
+        save_bundle(path, "liveband", g_cfg, gen.eval(), tmp_path / "ae.pt", stats, tau_frames)
+        return path
+
+    return make
