@@ -106,7 +106,7 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
         opt_g.step()
         opt_d.zero_grad(set_to_none=True)  # the G step left gradients on D
 
-        stats = {"d_loss": float(d_loss), "g_loss": float(g_loss), "advantage": float(d_stats["advantage"]),
+        stats = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "advantage": float(d_stats["advantage"]),
                  "gp_weight": weight_used, "d_grad_norm": d_grad, "g_grad_norm": g_grad,
                  "steps_per_s": 1.0 / max(time.perf_counter() - t0, 1e-9)}
         for key in ("r1", "r2"):
