@@ -21,6 +21,8 @@ factory name    ``.name``      what it is
 =============== ============== ============================================================
 
 A substitute is never labelled VGGish or CLAP: its numbers are not comparable to the paper's.
+Embedders resample their input but do not normalise it: run
+:func:`liveband.metrics.loudness.prepare_for_metrics` first, as the baseline does.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import torch
 from torch import nn
 
 from liveband.errors import LiveBandError
+from liveband.metrics._weights import read_state_dict
 from liveband.metrics.loudness import resample
 from liveband.metrics.spectral import htk_mel_matrix, mel_filterbank, stft
 
@@ -254,25 +257,12 @@ def vggish_patches(audio: np.ndarray, sample_rate: int = 16_000) -> np.ndarray:
     return logmel[: n_patches * 96].reshape(n_patches, 96, 64).astype(np.float32)
 
 
-def load_weights(path: str | Path | None, key: str, what: str) -> dict:
-    """Read a local weights file (weights_only); one-line errors naming the param ``key``."""
-    if path is None or str(path).strip() == "":
-        raise LiveBandError(f"{key}: not configured; {what} needs a local checkpoint file (nothing can be downloaded)")
-    path = Path(path)
-    if not path.is_file():
-        raise LiveBandError(f"{key}: checkpoint not found at {path}")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise LiveBandError(f"{key}: {path} is not a weights-only torch file ({type(exc).__name__})") from None
-
-
 class VGGishEmbedder(Embedder):
     name = "FAD-VGGish"
     sample_rate = 16_000
 
     def __init__(self, checkpoint: str | Path | None):
-        state = load_weights(checkpoint, VGGISH_KEY, "FAD-VGGish")
+        state = read_state_dict(checkpoint, VGGISH_KEY, "FAD-VGGish")
         self.model = VGGishNet().eval()
         wanted = {k: v for k, v in state.items() if k.startswith(("features.", "embeddings."))}
         try:
@@ -302,13 +292,11 @@ class ClapEmbedder(Embedder):
     clip_samples = 480_000
 
     def __init__(self, checkpoint: str | Path | None):
-        if checkpoint is None or str(checkpoint).strip() == "":
-            raise LiveBandError(f"{CLAP_KEY}: not configured; FAD-CLAP needs a local LAION-CLAP checkpoint (nothing can be downloaded)")
+        state = read_state_dict(checkpoint, CLAP_KEY, "FAD-CLAP")
         if importlib.util.find_spec("laion_clap") is None:
             raise LiveBandError(f"{CLAP_KEY}: FAD-CLAP needs the optional package laion_clap (pip install laion-clap)")
-        state = load_weights(checkpoint, CLAP_KEY, "FAD-CLAP")
-        state = state.get("state_dict", state)
-        state = {k.removeprefix("module."): v for k, v in state.items()}
+        if "audio_branch.patch_embed.proj.weight" not in state or "audio_projection.0.weight" not in state:
+            raise LiveBandError(f"{CLAP_KEY}: {checkpoint} is not a LAION-CLAP HTS-AT checkpoint")
         htsat = importlib.import_module("laion_clap.clap_module.htsat")
         model_mod = importlib.import_module("laion_clap.clap_module.model")
         width = state["audio_branch.patch_embed.proj.weight"].shape[0]
@@ -321,7 +309,9 @@ class ClapEmbedder(Embedder):
         self.audio_branch = htsat.create_htsat_model(cfg, False, "None").eval()
         out_dim, in_dim = state["audio_projection.0.weight"].shape
         self.projection = nn.Sequential(nn.Linear(in_dim, out_dim), nn.ReLU(), nn.Linear(out_dim, out_dim)).eval()
-        self.audio_branch.load_state_dict(_strip(state, "audio_branch."), strict=False)
+        missing = self.audio_branch.load_state_dict(_strip(state, "audio_branch."), strict=False).missing_keys
+        if missing:
+            raise LiveBandError(f"{CLAP_KEY}: {checkpoint} lacks {len(missing)} audio-branch weights (first: {missing[0]})")
         self.projection.load_state_dict(_strip(state, "audio_projection."), strict=True)
 
     def _embed(self, audio: np.ndarray) -> np.ndarray:
