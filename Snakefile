@@ -10,6 +10,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/autoencoder.smk"
 include: "workflow/rules/gan.smk"
+include: "workflow/rules/smg.smk"
 
 
 rule all:
@@ -18,3 +19,4 @@ rule all:
         rules.norm_stats.output,
         rules.autoencoder_report.output,
         expand(rules.train_gan.output, variant=GAN_VARIANTS),
+        expand(rules.train_smg.output, variant=SMG_VARIANTS),

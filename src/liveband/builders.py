@@ -70,11 +70,40 @@ def anticipation_frames(params, variant: str) -> int:
     return seconds_to_frames(gan_variant(params, variant).tau_seconds, params.audio.frame_rate)
 
 
+def rvq_config(params):
+    from liveband.models.rvq import RVQConfig
+
+    fixed = {"latent_dim": autoencoder_config(params).latent_dim}
+    return _model_config(RVQConfig, params.rvq.model, "rvq.model", fixed)
+
+
+def smg_variant(params, name: str):
+    try:
+        return params.smg.variants[name]
+    except KeyError:
+        raise LiveBandError(f"--variant: '{name}' is not one of smg.variants: "
+                            f"{', '.join(params.smg.variants)}") from None
+
+
+def smg_config(params, variant: str):
+    from liveband.models.generator import seconds_to_frames
+    from liveband.models.smg import SMGConfig
+
+    rvq = rvq_config(params)
+    fixed = {"latent_dim": rvq.latent_dim, "n_codebooks": rvq.n_codebooks, "codebook_size": rvq.codebook_size,
+             "n_classes": N_CLASSES,
+             "tau_frames": seconds_to_frames(smg_variant(params, variant).tau_seconds, params.audio.frame_rate)}
+    return _model_config(SMGConfig, params.smg.model, "smg.model", fixed)
+
+
 def validate_models(params) -> None:
     autoencoder_config(params)
     for name in params.gan.variants:
         generator_config(params, name)
         discriminator_config(params, name)
+    rvq_config(params)
+    for name in params.smg.variants:
+        smg_config(params, name)
 
 
 def save_model(path: str | Path, kind: str, config, model: torch.nn.Module, **extra) -> None:
@@ -149,4 +178,5 @@ def load_bundle(path: str | Path) -> AccompanimentBundle:
         extra["rvq"] = rvq.eval()
     model.load_state_dict(payload["model"])
     extra["variant"] = payload.get("variant")
+    extra["sampling"] = payload.get("sampling") or {}
     return AccompanimentBundle(kind, model.eval(), autoencoder.eval(), stats, int(payload["tau_frames"]), extra)

@@ -25,8 +25,12 @@ def _accompany(args: argparse.Namespace) -> int:
         if frames != bundle.tau_frames:
             raise LiveBandError(f"--tau: {args.tau} s is {frames} frames, but {args.checkpoint} was trained "
                                 f"for {bundle.tau_frames} frames")
-    result = accompany_file(bundle, args.mix, instrument, seed=args.seed,
-                            temperature=args.temperature, top_k=args.top_k)
+    sampling = dict(bundle.extra.get("sampling") or {})
+    if args.temperature is not None:
+        sampling["temperature"] = args.temperature
+    if args.top_k is not None:
+        sampling["top_k"] = args.top_k
+    result = accompany_file(bundle, args.mix, instrument, seed=args.seed, **sampling)
     write_result(result, args.out, args.preview)
     summary = {
         "input": str(args.mix), "output": str(args.out), "model": bundle.kind,
@@ -53,8 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     acc.add_argument("--out", required=True, help="accompaniment WAV/FLAC, aligned with the input")
     acc.add_argument("--preview", default=None, help="optional stereo file: left = input, right = generated")
     acc.add_argument("--seed", type=int, default=0, help="noise / sampling seed")
-    acc.add_argument("--temperature", type=float, default=1.0, help="SMG sampling temperature (0 = greedy)")
-    acc.add_argument("--top-k", type=int, default=None, help="SMG top-k sampling")
+    acc.add_argument("--temperature", type=float, default=None,
+                     help="SMG sampling temperature, 0 = greedy (default: the checkpoint's smg.sampling)")
+    acc.add_argument("--top-k", type=int, default=None, help="SMG top-k (default: the checkpoint's smg.sampling)")
     acc.add_argument("--threads", type=int, default=1,
                      help="torch CPU threads (default 1: batch-1 streaming is latency-bound, and more "
                           "threads oversubscribe a busy machine)")

@@ -153,6 +153,52 @@ class GanParams:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RVQTrainParams:
+    kmeans_frames: int = field(check=positive, doc="training frames sampled for the k-means init")
+    steps: int = field(check=non_negative, doc="EMA refinement steps after the init")
+    batch_frames: int = field(check=positive)
+    seed: int = field(check=non_negative)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RVQParams:
+    model: dict[str, Any] = field(doc="RVQConfig fields except latent_dim")
+    train: RVQTrainParams = field()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SMGTrainParams:
+    steps: int = field(check=positive)
+    batch_size: int = field(check=positive)
+    lr: float = field(check=positive)
+    betas: tuple[float, float] = field()
+    warmup_steps: int = field(check=non_negative)
+    class_dropout: float = field(check=probability)
+    checkpoint_every: int = field(check=positive)
+    validation_batches: int = field(check=positive, doc="batches of the validation split for token accuracy")
+    seed: int = field(check=non_negative)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SMGSampling:
+    temperature: float = field(check=non_negative, doc="0 = greedy")
+    top_k: int | None = field(None, check=positive)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SMGVariant:
+    tau_seconds: float = field(check=non_negative)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SMGParams:
+    model: dict[str, Any] = field(doc="SMGConfig fields except latent_dim, n_codebooks, codebook_size, n_classes, tau_frames")
+    train: SMGTrainParams = field()
+    sampling: SMGSampling = field()
+    variants: dict[str, SMGVariant] = field()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Params:
     profile: str = field(check=one_of("default", "ci", "paper"))
     audio: AudioParams = field()
@@ -161,6 +207,8 @@ class Params:
     latents: LatentsParams = field()
     autoencoder_report: AutoencoderReportParams = field()
     gan: GanParams = field()
+    rvq: RVQParams = field()
+    smg: SMGParams = field()
 
     def validate(self):
         from liveband import builders  # builders import config; validate every model section

@@ -57,4 +57,7 @@ def run_stage(name: str, body: Callable[[Params, argparse.Namespace], None],
         log.error("%s", exc)
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception:
+        log.exception("stage %s failed", tag)  # the traceback goes to the stage log too
+        raise
     return 0

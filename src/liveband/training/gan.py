@@ -21,6 +21,7 @@ from liveband.losses.adagp import AdaptiveGradientPenalty, FixedGradientPenalty
 from liveband.losses.r3gan import R3GANObjective
 from liveband.models.discriminator import Discriminator, DiscriminatorConfig
 from liveband.models.generator import Generator, GeneratorConfig
+from liveband.training.conditioning import drop_classes
 from liveband.training.run import GeneratorState, TrainingRun, set_lr, warmup_lr
 
 log = logging.getLogger("liveband.gan")
@@ -31,14 +32,6 @@ def make_penalty(gp, mode: str, weight: float):
     if mode == "fixed":
         return FixedGradientPenalty(weight)
     return AdaptiveGradientPenalty(weight, gp.target_advantage, gp.step_size, gp.min_weight, gp.max_weight)
-
-
-def drop_classes(instrument: torch.Tensor, p: float, null_class: int, g: torch.Generator) -> torch.Tensor:
-    """Replace each class by the null class with probability ``p`` (conditioning dropout)."""
-    if p <= 0:
-        return instrument
-    drop = torch.rand(instrument.shape, generator=g) < p
-    return torch.where(drop, torch.full_like(instrument, null_class), instrument)
 
 
 def grad_norm(module: torch.nn.Module) -> float:
