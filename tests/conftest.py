@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -78,6 +79,37 @@ def tiny_bundle(tmp_path: Path):
         stats = LatentStats(torch.linspace(-0.5, 0.5, 8), torch.linspace(0.5, 2.0, 8))
         path = tmp_path / f"gen_tau{tau_frames}_{causal}.pt"
         save_bundle(path, "liveband", g_cfg, gen.eval(), tmp_path / "ae.pt", stats, tau_frames)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def tiny_smg_bundle(tmp_path: Path):
+    """A tiny untrained SMG bundle (autoencoder + RVQ + SMG + stats)."""
+    import torch
+
+    from liveband.builders import save_bundle, save_model
+    from liveband.data.latent_norm import LatentStats
+    from liveband.models.autoencoder import AutoencoderConfig, CausalAutoencoder
+    from liveband.models.rvq import ResidualVQ, RVQConfig
+    from liveband.models.smg import SMG, SMGConfig
+
+    def make(tau_frames: int = 1) -> Path:
+        torch.manual_seed(0)
+        ae_cfg = AutoencoderConfig(**TINY_AE)
+        save_model(tmp_path / "ae.pt", "autoencoder", ae_cfg, CausalAutoencoder(ae_cfg).eval())
+        rvq_cfg = RVQConfig(latent_dim=8, n_codebooks=2, codebook_size=8)
+        rvq = ResidualVQ(rvq_cfg)
+        rvq.init_from_data(torch.randn(500, 8), generator=torch.Generator().manual_seed(0))
+        cfg = SMGConfig(latent_dim=8, n_codebooks=2, codebook_size=8, d_model=32, n_layers=2, n_heads=2,
+                        context_frames=16, n_classes=18, tau_frames=tau_frames)
+        model = SMG(cfg).eval()
+        stats = LatentStats(torch.zeros(8), torch.ones(8))
+        path = tmp_path / f"smg_tau{tau_frames}.pt"
+        save_bundle(path, "smg", cfg, model, tmp_path / "ae.pt", stats, tau_frames,
+                    rvq={"config": dataclasses.asdict(rvq_cfg), "model": rvq.state_dict()},
+                    sampling={"temperature": 0.0, "top_k": None})
         return path
 
     return make

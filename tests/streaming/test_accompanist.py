@@ -80,3 +80,17 @@ def test_corrupt_input_and_bidirectional_model(tiny_bundle, tmp_path, capsys):
     assert cli.main(["accompany", str(tmp_path / "mix.wav"), "--checkpoint", str(tiny_bundle(0, causal=False)),
                      "--instrument", "Bass", "--out", str(tmp_path / "o.wav")]) == 2
     assert "bidirectional model cannot stream" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tau", [0, 2])
+def test_smg_streaming_equals_uncached_greedy_sampling(tiny_smg_bundle, tau):
+    bundle = load_bundle(tiny_smg_bundle(tau))
+    ae, smg, rvq = bundle.autoencoder, bundle.model, bundle.extra["rvq"]
+    mix = (0.1 * np.random.default_rng(2).standard_normal((1, 2048 * 10))).astype(np.float32)
+    streamed, _ = accompany_array(bundle, mix, instrument=5, temperature=0.0)
+    with torch.inference_mode():
+        latents = ae.encode(torch.from_numpy(mix)[None]).transpose(1, 2)        # (1, F, D)
+        codes, _ = smg.sample_reference(latents, torch.tensor([5]), temperature=0.0)
+        audio = ae.decode(rvq.decode(codes).transpose(1, 2))[0].numpy()
+    reference = np.concatenate([np.zeros((1, tau * 2048), np.float32), audio], axis=1)[:, : mix.shape[-1]]
+    assert np.abs(streamed - reference).max() < 1e-4
