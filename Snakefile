@@ -11,6 +11,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/autoencoder.smk"
 include: "workflow/rules/gan.smk"
 include: "workflow/rules/smg.smk"
+include: "workflow/rules/evaluation.smk"
 
 
 rule all:
@@ -20,3 +21,4 @@ rule all:
         rules.autoencoder_report.output,
         expand(rules.train_gan.output, variant=GAN_VARIANTS),
         expand(rules.train_smg.output, variant=SMG_VARIANTS),
+        rules.tables.output,

@@ -106,6 +106,15 @@ def validate_models(params) -> None:
         smg_config(params, name)
 
 
+def load_weights(module: torch.nn.Module, state: dict, path, what: str) -> None:
+    """``load_state_dict`` with a one-line error when the file's architecture differs."""
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
+        raise LiveBandError(f"{path}: {what} weights do not fit this code's architecture ({first[:120]}...)") from None
+
+
 def save_model(path: str | Path, kind: str, config, model: torch.nn.Module, **extra) -> None:
     """A final model file: kind, config (dict), weights, and whatever describes its training."""
     from liveband.training.checkpoint import save_checkpoint
@@ -122,7 +131,7 @@ def load_autoencoder(path: str | Path, expect: AutoencoderConfig | None = None) 
         diff = [f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(expect, f.name)]
         raise LiveBandError(f"{path}: autoencoder architecture differs from params ({diff[0]})")
     model = CausalAutoencoder(config)
-    model.load_state_dict(payload["model"])
+    load_weights(model, payload["model"], path, "autoencoder")
     return model.eval()
 
 
@@ -163,7 +172,7 @@ def load_bundle(path: str | Path) -> AccompanimentBundle:
         raise LiveBandError(f"{path}: a '{kind}' checkpoint is not an accompaniment model")
     ae_cfg = from_dict(AutoencoderConfig, payload["autoencoder"]["config"], "autoencoder")
     autoencoder = CausalAutoencoder(ae_cfg)
-    autoencoder.load_state_dict(payload["autoencoder"]["model"])
+    load_weights(autoencoder, payload["autoencoder"]["model"], path, "autoencoder")
     stats = LatentStats(payload["stats"]["mean"], payload["stats"]["std"])
     extra = {}
     if kind == "liveband":
@@ -174,9 +183,9 @@ def load_bundle(path: str | Path) -> AccompanimentBundle:
 
         model = SMG(from_dict(SMGConfig, payload["config"], "smg"))
         rvq = ResidualVQ(from_dict(RVQConfig, payload["rvq"]["config"], "rvq"))
-        rvq.load_state_dict(payload["rvq"]["model"])
+        load_weights(rvq, payload["rvq"]["model"], path, "RVQ")
         extra["rvq"] = rvq.eval()
-    model.load_state_dict(payload["model"])
+    load_weights(model, payload["model"], path, kind)
     extra["variant"] = payload.get("variant")
     extra["sampling"] = payload.get("sampling") or {}
     return AccompanimentBundle(kind, model.eval(), autoencoder.eval(), stats, int(payload["tau_frames"]), extra)

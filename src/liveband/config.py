@@ -199,6 +199,58 @@ class SMGParams:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FadMetricParams:
+    embedders: tuple[str, ...] = field(doc="vggish, clap (need checkpoints), crepe-embed, spectral")
+    vggish_checkpoint: str | None = field(None, doc="local VGGish state_dict")
+    clap_checkpoint: str | None = field(None, doc="local LAION-CLAP checkpoint")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BeatMetricParams:
+    tracker: str = field(check=one_of("madmom", "beat_this"))
+    beat_this_checkpoint: str | None = field(None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CocolaLocalParams:
+    n_tracks: int = field(check=positive, doc="training tracks whose (mix, stem) pairs train it")
+    steps: int = field(check=positive)
+    batch_size: int = field(check=positive)
+    seed: int = field(check=non_negative)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CocolaMetricParams:
+    backend: str = field(check=one_of("cocola", "cocola-local"))
+    checkpoint: str | None = field(None, doc="released COCOLA checkpoint (backend: cocola)")
+    local: CocolaLocalParams = field()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricsParams:
+    fad: FadMetricParams = field()
+    beats: BeatMetricParams = field()
+    cocola: CocolaMetricParams = field()
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvalSystem:
+    kind: str = field(check=one_of("ground_truth", "codec", "mismatched", "liveband", "smg"))
+    checkpoint: str = field(doc="model file it needs (the autoencoder for references)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluationParams:
+    n_examples: int = field(check=positive)
+    segment_seconds: float = field(check=positive)
+    n_segments: int = field(2, check=positive, doc="first segment, then drift = second - first")
+    lead_frames: int = field(check=non_negative, doc="scoring starts here for every system (1 s = 11)")
+    n_reference: int = field(check=positive, doc="validation stems forming the FAD reference set")
+    seed: int = field(check=non_negative)
+    systems: dict[str, EvalSystem] = field()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Params:
     profile: str = field(check=one_of("default", "ci", "paper"))
     audio: AudioParams = field()
@@ -209,6 +261,8 @@ class Params:
     gan: GanParams = field()
     rvq: RVQParams = field()
     smg: SMGParams = field()
+    metrics: MetricsParams = field()
+    evaluation: EvaluationParams = field()
 
     def validate(self):
         from liveband import builders  # builders import config; validate every model section

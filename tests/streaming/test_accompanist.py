@@ -94,3 +94,14 @@ def test_smg_streaming_equals_uncached_greedy_sampling(tiny_smg_bundle, tau):
         audio = ae.decode(rvq.decode(codes).transpose(1, 2))[0].numpy()
     reference = np.concatenate([np.zeros((1, tau * 2048), np.float32), audio], axis=1)[:, : mix.shape[-1]]
     assert np.abs(streamed - reference).max() < 1e-4
+
+
+def test_checkpoint_of_another_architecture_is_a_one_line_error(tiny_bundle, tmp_path):
+    from liveband.errors import LiveBandError
+
+    path = tiny_bundle(1)
+    payload = torch.load(path, weights_only=True)
+    payload["model"] = {k + "_renamed": v for k, v in payload["model"].items()}
+    torch.save(payload, tmp_path / "other.pt")
+    with pytest.raises(LiveBandError, match="other.pt: liveband weights do not fit"):
+        load_bundle(tmp_path / "other.pt")

@@ -1,0 +1,1 @@
+"""Evaluation protocol (paper 5.2-5.3): test list, systems, segment scores."""

@@ -1,0 +1,55 @@
+"""Scoring one segment of many examples: FAD per embedding backend (set level), beat-alignment
+F1 and adherence per example, after the public baseline's front end (-18 LUFS, 16 kHz, mono).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from liveband.metrics.beats import BeatTracker, beat_f1
+from liveband.metrics.cocola import AdherenceScorer
+from liveband.metrics.fad import Embedder, fad
+from liveband.metrics.loudness import prepare_for_metrics
+
+EVAL_RATE = 16_000
+
+
+def front_end(audio: np.ndarray, sr: int) -> np.ndarray:
+    """(C, T) -> mono (T',) at 16 kHz, loudness-normalised; silence stays silence."""
+    mono = np.asarray(audio, dtype=np.float64).mean(axis=0)
+    if not np.any(np.abs(mono) > 1e-6):
+        return np.zeros(int(round(len(mono) * EVAL_RATE / sr)), dtype=np.float32)
+    return prepare_for_metrics(mono, sr).astype(np.float32)
+
+
+@dataclass
+class SegmentScores:
+    """Accumulates one segment's per-example scores and embeddings."""
+
+    embeddings: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    beat_f1: list[float] = field(default_factory=list)
+    adherence: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, mix16: np.ndarray, stem16: np.ndarray, mix_beats: np.ndarray, embedders: list[Embedder],
+            tracker: BeatTracker, scorer: AdherenceScorer) -> None:
+        for emb in embedders:
+            self.embeddings.setdefault(emb.name, []).append(emb.embed(stem16, EVAL_RATE))
+        self.beat_f1.append(beat_f1(mix_beats, tracker.track(stem16, EVAL_RATE)))
+        for mode, value in scorer.score_all_modes(mix16, stem16, EVAL_RATE).items():
+            self.adherence.setdefault(mode, []).append(value)
+
+    def summary(self, reference: dict[str, np.ndarray], adherence_name: str, tracker_name: str) -> dict:
+        out = {}
+        for name, clips in self.embeddings.items():
+            result = fad(reference[name], np.concatenate(clips))
+            out[name] = {"value": result.value, "n_reference": result.n_reference, "n_eval": result.n_eval}
+        out[f"BA F1 ({tracker_name})"] = {"value": float(np.mean(self.beat_f1)), "n": len(self.beat_f1)}
+        for mode, values in self.adherence.items():
+            out[f"{adherence_name} {mode}"] = {"value": float(np.mean(values)), "n": len(values)}
+        return out
+
+
+def segment_bounds(lead_samples: int, segment_samples: int, n_segments: int) -> list[tuple[int, int]]:
+    return [(lead_samples + k * segment_samples, lead_samples + (k + 1) * segment_samples) for k in range(n_segments)]
