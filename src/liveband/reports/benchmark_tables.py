@@ -32,7 +32,16 @@ TABLE1_ROWS = (  # (row label, system name in evaluation.systems, paper row, tau
      "LiveBand bidirectional (offline bound)", "-"),
     ("LiveBand CLAP-conditioned, internal data", None, "LiveBand CLAP-conditioned, internal data", "0.1"),
 )
-NOT_RUN_CLAP = "not run: needs the internal 20k-track corpus and CLAP weights, neither available"
+NOT_RUN_CLAP = "not run"
+NOT_RUN_CLAP_REASON = ("The CLAP-conditioned row is not run: it needs the internal 20k-track corpus and CLAP "
+                       "weights, neither available.")
+
+
+def unavailable_note(results: dict[str, dict]) -> str:
+    """One sentence per paper backend that has no column of ours, with its reason."""
+    present = {k for res in results.values() for k in res["segments"][0]}
+    notes = [f"{metric} (ours): {reason}." for metric, (key, reason) in OURS_FOR_PAPER.items() if key not in present]
+    return " ".join(notes + [NOT_RUN_CLAP_REASON])
 
 
 def fmt(value: float | None, signed: bool = False) -> str:
@@ -68,20 +77,16 @@ def paper_cell(row: str | None, metric: str) -> str:
 
 
 def table1(results: dict[str, dict]) -> pd.DataFrame:
+    """Our columns (named by backend) first, then the paper's; see ``unavailable_note``."""
     keys = our_metric_keys(results)
     rows = []
     for label, system, paper_row, tau in TABLE1_ROWS:
         res = results.get(system) if system else None
         row = {"Model": label, "tau [s]": tau}
-        for metric in PAPER_METRICS:
-            ours_key, reason = OURS_FOR_PAPER.get(metric, (None, None))
-            if ours_key is not None:
-                row[f"{metric} (ours)"] = cell(res, ours_key) if res and ours_key in res["segments"][0] else (
-                    NOT_RUN_CLAP if system is None else reason)
-            row[f"{metric} (paper)"] = paper_cell(paper_row, metric)
         for key in keys:
-            if key not in ("FAD-VGGish", "FAD-CLAP"):
-                row[f"{key} (ours)"] = cell(res, key)
+            row[f"{key} (ours)"] = cell(res, key)
+        for metric in PAPER_METRICS:
+            row[f"{metric} (paper)"] = paper_cell(paper_row, metric)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -7,7 +7,6 @@ the paper's numbers, naming the backend behind every column and the profile that
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import logging
 import sys
@@ -17,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from liveband.config import Params
-from liveband.reports.benchmark_tables import table1, table2, table3
+from liveband.reports.benchmark_tables import table1, table2, table3, unavailable_note
 from liveband.reports.plots import save_figure
 from liveband.reports.results_readme import results_readme
 from liveband.reports.tables import write_table
@@ -54,7 +53,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
               f"{params.evaluation.lead_frames} latent frames in. Cells: first segment / drift (second - first).")
     write_table(table1(results), R / "table1",
                 f"Table 1: main benchmark. {common} Our metric backends are named in each column header; "
-                "the paper's columns are its reported values.")
+                f"the paper's columns are its reported values. {unavailable_note(results)}")
     write_table(table2(results), R / "table2",
                 f"Table 2: sink ablation at tau 0.1 s, drift only (ablation-length models). {common}")
     write_table(table3(results), R / "table3",
