@@ -13,14 +13,14 @@ def copy_params(tmp_path: Path, edit=None, overlay=None) -> Path:
     data = yaml.safe_load((REPO / "params.yaml").read_text())
     if edit:
         edit(data)
-    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles").mkdir(parents=True)
     for f in (REPO / "profiles").glob("*.yaml"):
         (tmp_path / "profiles" / f.name).write_text(f.read_text())
     if overlay is not None:
         (tmp_path / "profiles" / "ci.yaml").write_text(yaml.safe_dump(overlay))
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(data))
-    return path
+    return path  # noqa: RET504
 
 
 @pytest.mark.parametrize("profile", ["default", "ci", "paper"])
@@ -55,8 +55,16 @@ def test_bad_params_name_the_key(tmp_path, edit, key):
 
 def test_overlay_cannot_invent_keys(tmp_path):
     path = copy_params(tmp_path, overlay={"data": {"synthetic": {"n_trian": 3}}})
-    with pytest.raises(LiveBandError, match=r"ci.yaml: data.synthetic.n_trian: unknown key"):
+    with pytest.raises(LiveBandError, match=r"^data.synthetic.n_trian: unknown key"):
         load_params(path, "ci")
+    path = copy_params(tmp_path / "b", overlay={"dataa": {}})
+    with pytest.raises(LiveBandError, match=r"ci.yaml: dataa: unknown section"):
+        load_params(path, "ci")
+
+
+def test_overlay_may_set_optional_fields(tmp_path):
+    path = copy_params(tmp_path, overlay={"gan": {"variants": {"abl_sink": {"discriminator_width": 64}}}})
+    assert load_params(path, "ci").gan.variants["abl_sink"].discriminator_width == 64
 
 
 def test_overlay_overrides_only_what_it_names(tmp_path):

@@ -272,12 +272,14 @@ class Params:
 
 
 def _merge(base: dict, overlay: dict, source: str, prefix: str = "") -> dict:
+    """Deep-merge ``overlay`` onto ``base``. New keys are allowed (an overlay may set an optional
+    field the base leaves out); the schema then rejects any key it does not know."""
     out = copy.deepcopy(base)
     for key, value in overlay.items():
         dotted = f"{prefix}.{key}" if prefix else key
-        if key not in base:
-            raise LiveBandError(f"{source}: {dotted}: unknown key (not in params.yaml)")
-        if isinstance(value, dict) and isinstance(base[key], dict):
+        if prefix == "" and key not in base:
+            raise LiveBandError(f"{source}: {dotted}: unknown section (not in params.yaml)")
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
             out[key] = _merge(base[key], value, source, dotted)
         else:
             out[key] = copy.deepcopy(value)

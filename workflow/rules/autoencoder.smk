@@ -1,4 +1,5 @@
 rule autoencoder:
+    threads: 2
     input:
         code("autoencoder"),
         index="artifacts/data/index.csv",
@@ -14,6 +15,7 @@ rule autoencoder:
 
 
 rule latents:
+    threads: 2
     input:
         code("latents"),
         model="artifacts/autoencoder/model.pt",

@@ -1,4 +1,5 @@
 rule data:
+    threads: 2
     input:
         code("data"),
     output:
