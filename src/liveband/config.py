@@ -16,7 +16,15 @@ from typing import Any
 import yaml
 
 from liveband.errors import LiveBandError
-from liveband.schema import field, from_dict, non_negative, one_of, ordered_pair, positive, probability
+from liveband.schema import (
+    field,
+    from_dict,
+    non_negative,
+    one_of,
+    ordered_pair,
+    positive,
+    probability,
+)
 
 LATENT_FRAME_RATE = 44100 / 4096  # 10.77 frames/s in every profile (paper 4.2, 6.5)
 

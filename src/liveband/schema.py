@@ -108,7 +108,10 @@ def from_dict(cls, data: dict, prefix: str = ""):
     """Build dataclass ``cls`` from ``data``; every error names the dotted key."""
     hints = get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    dotted = (lambda k: f"{prefix}.{k}" if prefix else k)
+
+    def dotted(k: str) -> str:
+        return f"{prefix}.{k}" if prefix else k
+
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise LiveBandError(f"{dotted(unknown[0])}: unknown key")

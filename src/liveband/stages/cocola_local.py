@@ -19,7 +19,13 @@ from liveband.config import Params
 from liveband.data.audio_io import read_audio, resample, to_channels
 from liveband.data.slakh import read_index
 from liveband.evaluation.scoring import EVAL_RATE, front_end
-from liveband.metrics.cocola import MODES, CocolaLocalConfig, CocolaLocalScorer, save_cocola_local, train_cocola_local
+from liveband.metrics.cocola import (
+    MODES,
+    CocolaLocalConfig,
+    CocolaLocalScorer,
+    save_cocola_local,
+    train_cocola_local,
+)
 from liveband.stages.runner import run_stage
 from liveband.utils.atomic import write_json
 
