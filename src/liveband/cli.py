@@ -1,4 +1,4 @@
-"""The `liveband` command: streaming accompaniment from the command line."""
+"""The `liveband` command: streaming accompaniment from the command line (a file, or live)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from liveband.errors import LiveBandError
 
 
 def _accompany(args: argparse.Namespace) -> int:
+    import torch
+
     from liveband.builders import load_bundle
     from liveband.data.classes import CLASS_VOCAB, parse_instrument
     from liveband.models.generator import seconds_to_frames
     from liveband.streaming.files import accompany_file, write_result
-
-    import torch
 
     torch.set_num_threads(args.threads)
     bundle = load_bundle(args.checkpoint)
@@ -44,6 +44,51 @@ def _accompany(args: argparse.Namespace) -> int:
     return 0
 
 
+def _jam(args: argparse.Namespace) -> int:
+    from liveband.streaming import jam
+
+    if args.list_devices:
+        print(jam.import_sounddevice("--list-devices").query_devices())
+        return 0
+    for flag, value in (("--checkpoint", args.checkpoint), ("--instrument", args.instrument)):
+        if value is None:
+            raise LiveBandError(f"{flag}: required (see liveband jam --help)")
+    if args.input is None and args.input_device is None:
+        raise LiveBandError("jam: give --input FILE or --input-device NAME")
+    if args.out is None and args.output_device is None:
+        raise LiveBandError("jam: give --out FILE or --output-device NAME")
+    if args.no_wait and args.input is None:
+        raise LiveBandError("--no-wait: only for --input FILE (a device runs in real time)")
+    import torch
+
+    from liveband.builders import load_bundle
+    from liveband.data.classes import CLASS_VOCAB, parse_instrument
+    from liveband.models.generator import seconds_to_frames
+    from liveband.utils.atomic import write_json
+
+    torch.set_num_threads(args.threads)
+    instrument = parse_instrument(args.instrument)
+    bundle = load_bundle(args.checkpoint)
+    frame_rate = bundle.autoencoder.cfg.frame_rate
+    if args.tau is not None and seconds_to_frames(args.tau, frame_rate) != bundle.tau_frames:
+        raise LiveBandError(f"--tau: {args.tau} s is {seconds_to_frames(args.tau, frame_rate)} frames, but "
+                            f"{args.checkpoint} was trained for {bundle.tau_frames} frames")
+    clock = jam.SkipClock() if args.no_wait else jam.WallClock()
+    session = jam.open_session(bundle, instrument, input_path=args.input, input_device=args.input_device,
+                               out_path=args.out, output_device=args.output_device, clock=clock,
+                               seed=args.seed, budget_ms=args.budget_ms, fade_ms=args.fade_ms,
+                               sampling=dict(bundle.extra.get("sampling") or {}))
+    report = session.run()
+    report = {"input": args.input or f"device:{args.input_device}",
+              "output": args.out or f"device:{args.output_device}", "checkpoint": str(args.checkpoint),
+              "model": bundle.kind, "instrument": CLASS_VOCAB[instrument],
+              "tau_seconds": round(bundle.tau_frames / frame_rate, 4), "seed": args.seed, **report}
+    if args.report is not None:
+        write_json(args.report, report)
+    print(jam.summary_line(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="liveband", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +109,48 @@ def build_parser() -> argparse.ArgumentParser:
                      help="torch CPU threads (default 1: batch-1 streaming is latency-bound, and more "
                           "threads oversubscribe a busy machine)")
     acc.set_defaults(func=_accompany)
+
+    jam = sub.add_parser(
+        "jam", help="live accompaniment: audio in, accompaniment out, every frame against its deadline",
+        description="Accompany live audio: read from a sound device (or a file released at real-time "
+                    "pace), run the streaming encoder -> generator -> decoder once per latent frame "
+                    "(hop samples, 92.9 ms), and play or write the accompaniment.",
+        epilog="Deadlines: frame k's output (the accompaniment for input frame k + tau) is due tau "
+               "frames after the frame's last input sample arrived (--budget-ms when tau is 0; default "
+               "one frame). A frame that finishes late is a deadline miss: its block is not played; "
+               "the last played block, mirrored in time under a --fade-ms fade-out, stands in, and the "
+               "next block fades in. The model still runs every frame, so later frames are unaffected. "
+               "Ctrl-C stops at the next frame and still writes the output and the report. Devices "
+               "need the optional 'sounddevice' package (and PortAudio).")
+    jam.add_argument("--checkpoint", help="a generator.pt (LiveBand) or smg.pt bundle, e.g. "
+                                          "artifacts/gan/tau01/generator.pt")
+    jam.add_argument("--instrument", help="Slakh class to generate, e.g. Bass, Drums, Piano, or null")
+    jam.add_argument("--tau", type=float, default=None,
+                     help="anticipation in seconds; must match the checkpoint (it is also the time budget)")
+    src = jam.add_mutually_exclusive_group()
+    src.add_argument("--input", metavar="FILE", help="a mix file, released at real-time pace (any rate or "
+                                                   "channel count; other rates are resampled first)")
+    src.add_argument("--input-device", metavar="NAME",
+                     help="a sound input device: a unique part of its name, or its index (--list-devices)")
+    dst = jam.add_mutually_exclusive_group()
+    dst.add_argument("--out", metavar="FILE", help="accompaniment WAV/FLAC aligned with the input, written "
+                                                  "as the stream runs and renamed into place at the end")
+    dst.add_argument("--output-device", metavar="NAME", help="a sound output device (name part or index)")
+    jam.add_argument("--report", metavar="JSON", default=None,
+                     help="write frames, deadline misses, step-time percentiles, budget and RTF here")
+    jam.add_argument("--seed", type=int, default=0, help="noise / sampling seed (same as accompany's)")
+    jam.add_argument("--threads", type=int, default=1,
+                     help="torch CPU threads (default 1: batch-1 streaming is latency-bound)")
+    jam.add_argument("--budget-ms", type=float, default=None,
+                     help="time budget per frame in ms; needed for tau = 0 (default one frame, 92.9 ms), "
+                          "otherwise tau frames")
+    jam.add_argument("--fade-ms", type=float, default=10.0,
+                     help="fade length around a concealed (late) frame (default 10 ms)")
+    jam.add_argument("--no-wait", action="store_true",
+                     help="with --input FILE: skip the idle waits; compute times and deadlines are "
+                          "accounted as if the file were played live, but it runs as fast as it can")
+    jam.add_argument("--list-devices", action="store_true", help="list sound devices and exit")
+    jam.set_defaults(func=_jam)
     return parser
 
 
