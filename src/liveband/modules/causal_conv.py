@@ -123,6 +123,7 @@ class CausalConv1d(_Windowed):
             groups=groups,
             bias=bias,
         )
+        self._depthwise = groups == in_channels == out_channels and stride == 1
 
     def forward(self, x: Tensor) -> Tensor:  # (B, C_in, T) -> (B, C_out, T // stride)
         return self.conv(self.pad(x))
@@ -132,7 +133,19 @@ class CausalConv1d(_Windowed):
         window = self._take(x, state)
         if window is None:
             return x.new_zeros(x.shape[0], self.conv.out_channels, 0)
+        if self._depthwise and window.shape[-1] - self.span < 16:
+            return self._depthwise_steps(window)
         return self.conv(window)
+
+    def _depthwise_steps(self, window: Tensor) -> Tensor:
+        """Depthwise conv of a short (B, C, L) window as an explicit sum over taps.
+
+        A streaming step yields a few outputs, where the setup of a conv call costs more than
+        the arithmetic; this gives the same values as `self.conv` up to float rounding.
+        """
+        taps = window.unfold(-1, self.span, 1)[..., :: self.dilation]  # (B, C, n, kernel)
+        y = torch.einsum("bcnk,ck->bcn", taps, self.conv.weight[:, 0])  # (B, C, n)
+        return y if self.conv.bias is None else y + self.conv.bias[:, None]
 
 
 class CausalFrames(_Windowed):
@@ -163,44 +176,6 @@ def _carry(full: Tensor, n_out: int, state: OverlapBuffer) -> Tensor:
         full[..., :overhang] += state.tail
     state.tail = full[..., n_out:]
     return full[..., :n_out]
-
-
-class CausalConvTranspose1d(nn.Module):
-    """Upsampling transposed conv: input j writes output samples ``[j * stride, j * stride + kernel)``.
-
-    Offline, the overhang past the last block is dropped, so T inputs give T * stride outputs and
-    output block j depends only on inputs <= j. Streaming carries the overhang to the next chunk.
-    """
-
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int, stride: int, bias: bool = True
-    ):
-        super().__init__()
-        if kernel_size < stride:
-            raise ValueError(f"kernel {kernel_size} shorter than stride {stride} would leave gaps")
-        self.stride = stride
-        self.weight = nn.Parameter(torch.empty(in_channels, out_channels, kernel_size))
-        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
-        nn.init.kaiming_uniform_(self.weight, a=5**0.5)  # the torch default for conv weights
-
-    def _full(self, x: Tensor) -> Tensor:
-        # bias is added after the overlap so that carried tails do not count it twice
-        return F.conv_transpose1d(x, self.weight, stride=self.stride)  # (B, C_out, (T-1)*s + k)
-
-    def _biased(self, y: Tensor) -> Tensor:
-        return y if self.bias is None else y + self.bias[:, None]
-
-    def forward(self, x: Tensor) -> Tensor:  # (B, C_in, T) -> (B, C_out, T * stride)
-        return self._biased(self._full(x)[..., : x.shape[-1] * self.stride])
-
-    def init_state(self, batch_size: int) -> OverlapBuffer:
-        return OverlapBuffer(batch_size)
-
-    def push(self, x: Tensor, state: OverlapBuffer) -> Tensor:
-        """Stream a chunk (B, C_in, n); returns (B, C_out, n * stride)."""
-        if x.shape[-1] == 0:
-            return x.new_zeros(x.shape[0], self.weight.shape[1], 0)
-        return self._biased(_carry(self._full(x), x.shape[-1] * self.stride, state))
 
 
 class OverlapAdd(nn.Module):
@@ -236,6 +211,45 @@ class OverlapAdd(nn.Module):
         if frames.shape[2] == 0:
             return frames.new_zeros(frames.shape[0], frames.shape[1], 0)
         return _carry(self._full(frames), frames.shape[2] * self.hop, state)
+
+
+class CausalConvTranspose1d(nn.Module):
+    """Upsampling transposed conv: input j writes output samples ``[j * stride, j * stride + kernel)``.
+
+    Computed as a per-step linear map to a (C_out, kernel) frame followed by `OverlapAdd`
+    (faster on CPU than torch's transposed conv), so `kernel` must be a multiple of `stride`.
+    Offline, the overhang past the last block is dropped: T inputs give T * stride outputs and
+    output block j depends only on inputs <= j. Streaming carries the overhang to the next chunk.
+    """
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int, stride: int, bias: bool = True
+    ):
+        super().__init__()
+        self.out_channels, self.kernel_size = out_channels, kernel_size
+        self.weight = nn.Parameter(torch.empty(in_channels, out_channels, kernel_size))
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        nn.init.kaiming_uniform_(self.weight, a=5**0.5)  # the torch default for conv weights
+        self.overlap_add = OverlapAdd(kernel_size, stride)
+
+    def _frames(self, x: Tensor) -> Tensor:  # (B, C_in, T) -> (B, C_out, T, kernel)
+        B, _, T = x.shape
+        frames = x.transpose(1, 2) @ self.weight.flatten(1)  # (B, T, C_out * kernel)
+        return frames.view(B, T, self.out_channels, self.kernel_size).transpose(1, 2)
+
+    def _biased(self, y: Tensor) -> Tensor:
+        # bias is added after the overlap so that carried tails do not count it twice
+        return y if self.bias is None else y + self.bias[:, None]
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, C_in, T) -> (B, C_out, T * stride)
+        return self._biased(self.overlap_add(self._frames(x)))
+
+    def init_state(self, batch_size: int) -> OverlapBuffer:
+        return OverlapBuffer(batch_size)
+
+    def push(self, x: Tensor, state: OverlapBuffer) -> Tensor:
+        """Stream a chunk (B, C_in, n); returns (B, C_out, n * stride)."""
+        return self._biased(self.overlap_add.push(self._frames(x), state))
 
 
 class StreamingSequential(nn.Sequential):
