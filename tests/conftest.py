@@ -113,3 +113,9 @@ def tiny_smg_bundle(tmp_path: Path):
         return path
 
     return make
+
+
+@pytest.fixture
+def tiny_ae() -> dict:
+    """AutoencoderConfig fields of a tiny 22.05 kHz mono model."""
+    return dict(TINY_AE)
