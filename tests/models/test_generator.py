@@ -224,3 +224,30 @@ def test_default_initialisation_trains_and_starts_with_identity_blocks():
     output.square().mean().backward()
     gate_grad = generator.blocks[0].attn_norm.to_modulation.weight.grad
     assert gate_grad is not None and gate_grad.abs().max() > 0
+
+
+def test_compiled_stream_equals_eager_with_one_graph_for_every_frame():
+    """Past the window and across an instrument change, with no recompilation after frame 0."""
+    import torch._dynamo
+
+    torch._dynamo.reset()
+    generator = make_generator()
+    mix, noise, _ = inputs(generator.cfg, 1, 3 * N)
+    eager, compiled = generator.stream(1), generator.stream(1).compile()
+    counts = torch._dynamo.utils.counters
+    counts.clear()
+    with torch.inference_mode():
+        for t in range(3 * N):
+            instrument = torch.tensor([1 if t < 2 * N else 2])
+            a = eager.step(mix[:, t], noise[:, t], instrument)
+            b = compiled.step(mix[:, t], noise[:, t], instrument)
+            assert (a - b).abs().max() <= 1e-5, t
+    assert counts["stats"]["unique_graphs"] == 1 and compiled.position == 3 * N
+
+
+def test_stream_runs_in_the_weights_dtype():
+    generator = make_generator()
+    mix, noise, instrument = inputs(generator.cfg, 1, N)
+    reference = run_stream(generator, mix, noise, instrument)
+    half = run_stream(generator.to(torch.bfloat16), mix, noise, instrument)  # float32 in and out
+    assert half.dtype == torch.float32 and (half - reference).abs().max() < 0.1

@@ -193,8 +193,12 @@ class GeneratorStream:
     """Streaming state of one ``Generator``: one ``RollingKVCache`` per block and the position.
 
     Memory is fixed (N frames per layer) however long the stream runs. The class modulations are
-    computed once per instrument change, so rebuild (or ``reset``) the stream after the weights
-    change. ``step`` runs without autograd.
+    computed once per instrument change (into the same tensors), so rebuild (or ``reset``) the
+    stream after the weights change. ``step`` runs without autograd, in the weights' dtype (e.g.
+    bfloat16) whatever the inputs' dtype; the output has the inputs' dtype.
+
+    The work of a frame (``_frame``) only reads and updates tensors: the position and the cache
+    slots are tensors, so ``compile()`` turns it into one graph that serves every frame.
     """
 
     def __init__(self, generator: Generator, batch_size: int):
@@ -207,24 +211,67 @@ class GeneratorStream:
             for block in generator.blocks
         ]
         self.position = 0  # absolute index of the next frame
+        self._position = torch.zeros(1, dtype=torch.long, device=weight.device)  # the same, (1,)
+        generator.rotary.inv_freq(weight.device)  # fill its per-device table before any compile
         self._instrument: torch.Tensor | None = None
         self._block_mods: list[tuple[Modulation, Modulation]] = []
         self._final_mod: Modulation | None = None
+        self._run_frame = self._frame
 
     def reset(self) -> None:
         for cache in self.caches:
             cache.reset()
         self.position = 0
+        self._position.zero_()
         self._instrument = None
+
+    def compile(self, freeze: bool = True, **options) -> GeneratorStream:
+        """Run frames through ``torch.compile`` (``options`` go to it); the first frame compiles.
+
+        ``freeze`` turns on Inductor's freezing for that compilation: weights become constants
+        (prepacked for the CPU's matrix kernels, the main gain at batch 1), so use it for
+        inference only and rebuild the stream if the weights change.
+        """
+        import torch._inductor.config as inductor_config
+
+        compiled = torch.compile(self._frame, fullgraph=True, dynamic=False, **options)
+
+        def first_frame(inputs: torch.Tensor) -> torch.Tensor:
+            with inductor_config.patch(freezing=freeze):  # read when the graph compiles, not after
+                out = compiled(inputs)
+            self._run_frame = compiled
+            return out
+
+        self._run_frame = first_frame
+        return self
 
     def _modulations(self, instrument: torch.Tensor) -> None:
         if self._instrument is not None and torch.equal(instrument, self._instrument):
             return
         generator = self.generator
         cond = generator.class_embedding(instrument)  # (B, d)
-        self._block_mods = [block.modulations(cond) for block in generator.blocks]
-        self._final_mod = generator.final_norm.modulation(cond)
+        block_mods = [block.modulations(cond) for block in generator.blocks]
+        final_mod = generator.final_norm.modulation(cond)
+        if self._final_mod is None:
+            self._block_mods, self._final_mod = block_mods, final_mod
+        else:  # in place: a compiled frame keeps reading the same tensors
+            for old, new in zip((*self._block_mods, (self._final_mod,)), (*block_mods, (final_mod,)), strict=True):
+                for old_mod, new_mod in zip(old, new, strict=True):
+                    for old_t, new_t in zip(old_mod, new_mod, strict=True):
+                        if old_t is not None:
+                            old_t.copy_(new_t)
         self._instrument = instrument.clone()
+
+    def _frame(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, Z + D) noise and mix of the frame at ``_position`` -> (B, D); updates the caches."""
+        generator = self.generator
+        x = generator.in_proj(inputs).unsqueeze(1)  # (B, 1, d)
+        rope = generator.rotary(self._position, dtype=x.dtype)
+        for block, mods, cache in zip(generator.blocks, self._block_mods, self.caches, strict=True):
+            x = block.step(x, mods, rope, cache)
+        x = generator.final_norm.modulate(x, self._final_mod)
+        self._position.add_(1)
+        return generator.out_proj(x)[:, 0]  # (B, D)
 
     @torch.no_grad()
     def step(
@@ -238,11 +285,7 @@ class GeneratorStream:
             )
         generator._check(mix_frame[:, None], noise[:, None], instrument)
         self._modulations(instrument)
-        x = generator.in_proj(torch.cat((noise, mix_frame), dim=-1)).unsqueeze(1)  # (B, 1, d)
-        position = torch.tensor([self.position], device=x.device)
-        rope = generator.rotary(position, dtype=x.dtype)
-        for block, mods, cache in zip(generator.blocks, self._block_mods, self.caches, strict=True):
-            x = block.step(x, mods, rope, cache)
-        x = generator.final_norm.modulate(x, self._final_mod)
+        inputs = torch.cat((noise, mix_frame), dim=-1).to(generator.in_proj.weight.dtype)
+        out = self._run_frame(inputs)
         self.position += 1
-        return generator.out_proj(x)[:, 0]  # (B, D)
+        return out.to(mix_frame.dtype)

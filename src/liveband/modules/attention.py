@@ -189,6 +189,9 @@ class RollingKVCache:
     ``bias`` (1, H, 1, slots) is added to the scores: ``-inf`` for slots not yet written. With
     ``sink=True`` one extra slot past the ring holds a zero key and value that is never
     overwritten, and its bias entry holds the sink logit, so the step is one SDPA call.
+
+    The frame counter is a tensor and ``append`` only does tensor ops (no Python branch on the
+    frame index), so a compiled step is one graph for every frame instead of one per slot.
     """
 
     def __init__(
@@ -201,20 +204,24 @@ class RollingKVCache:
         self.keys = torch.zeros(batch_size, n_heads, slots, head_dim, device=device, dtype=dtype)
         self.values = torch.zeros(batch_size, n_heads, slots, head_dim, device=device, dtype=dtype)
         self.bias = torch.zeros(1, n_heads, 1, slots, device=device, dtype=dtype)
-        self.length = 0  # frames seen so far (unbounded); only the last `window` are kept
+        self.frames_seen = torch.zeros(1, dtype=torch.long, device=device)  # (1,) unbounded count
         self.reset()
+
+    @property
+    def length(self) -> int:
+        """Frames seen so far (unbounded); only the last ``window`` are kept."""
+        return int(self.frames_seen)
 
     @property
     def full(self) -> bool:
         return self.length >= self.window
 
     def append(self, key: torch.Tensor, value: torch.Tensor) -> None:  # (B, H, 1, Dh) each
-        slot = self.length % self.window
-        self.keys[:, :, slot : slot + 1].copy_(key)
-        self.values[:, :, slot : slot + 1].copy_(value)
-        if not self.full:
-            self.bias[..., slot] = 0.0
-        self.length += 1
+        slot = self.frames_seen.remainder(self.window)  # (1,)
+        self.keys.index_copy_(2, slot, key)
+        self.values.index_copy_(2, slot, value)
+        self.bias.index_fill_(3, slot, 0.0)  # the slot is visible from now on (already 0 once full)
+        self.frames_seen.add_(1)
 
     def set_sink(self, sink_logit: torch.Tensor) -> None:  # (H,)
         self.bias[0, :, 0, self.window].copy_(sink_logit)
@@ -223,7 +230,7 @@ class RollingKVCache:
         self.keys.zero_()
         self.values.zero_()
         self.bias[..., : self.window].fill_(float("-inf"))
-        self.length = 0
+        self.frames_seen.zero_()
 
 
 class SelfAttention(nn.Module):
@@ -288,7 +295,5 @@ class SelfAttention(nn.Module):
         cache.append(k, v)
         if self.sink_logit is not None:
             cache.set_sink(self.sink_logit)  # re-read each step: the parameter may have moved
-        elif cache.full:  # nothing to mask: every slot holds one of the last N frames
-            return self._merge(F.scaled_dot_product_attention(q, cache.keys, cache.values))
         heads = F.scaled_dot_product_attention(q, cache.keys, cache.values, attn_mask=cache.bias)
         return self._merge(heads)  # (B, 1, D)
