@@ -3,6 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export XDG_CACHE_HOME ?= $(CURDIR)/.snakemake/cache
+export OMP_WAIT_POLICY ?= PASSIVE
 CORES ?= all
 PROFILE ?= default
 
