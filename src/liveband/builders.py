@@ -38,12 +38,16 @@ def autoencoder_config(params) -> AutoencoderConfig:
     return _model_config(AutoencoderConfig, params.autoencoder.model, "autoencoder.model", fixed)
 
 
-def gan_variant(params, name: str):
+def pick_variant(variants: dict, name: str, key: str):
+    """``variants[name]``, or a one-line error listing the names ``key`` (e.g. gan.variants) has."""
     try:
-        return params.gan.variants[name]
+        return variants[name]
     except KeyError:
-        raise LiveBandError(f"--variant: '{name}' is not one of gan.variants: "
-                            f"{', '.join(params.gan.variants)}") from None
+        raise LiveBandError(f"--variant: '{name}' is not one of {key}: {', '.join(variants)}") from None
+
+
+def gan_variant(params, name: str):
+    return pick_variant(params.gan.variants, name, "gan.variants")
 
 
 def generator_config(params, variant: str):
@@ -78,11 +82,7 @@ def rvq_config(params):
 
 
 def smg_variant(params, name: str):
-    try:
-        return params.smg.variants[name]
-    except KeyError:
-        raise LiveBandError(f"--variant: '{name}' is not one of smg.variants: "
-                            f"{', '.join(params.smg.variants)}") from None
+    return pick_variant(params.smg.variants, name, "smg.variants")
 
 
 def smg_config(params, variant: str):

@@ -19,7 +19,7 @@ from liveband.config import Params
 from liveband.data.audio_crops import AudioCropSampler
 from liveband.data.slakh import read_index
 from liveband.models.autoencoder import count_parameters
-from liveband.stages.runner import run_stage
+from liveband.stages.runner import run_stage, training_args
 from liveband.training.autoencoder import train_autoencoder
 from liveband.utils.atomic import write_text
 
@@ -53,13 +53,9 @@ def run(params: Params, args: argparse.Namespace) -> None:
                train_seconds=round(time.perf_counter() - start, 1), resumed_from=run_.resumed_from or 0)
 
 
-def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stop-after", type=int, default=None,
-                        help="stop after this many steps (as if interrupted); rerun resumes")
-
 
 def main(argv: list[str] | None = None) -> int:
-    return run_stage("autoencoder", run, add_args, argv)
+    return run_stage("autoencoder", run, training_args(), argv)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,18 @@ def setup_logging(log_path: Path | None) -> None:
                         handlers=handlers, force=True)
 
 
+def training_args(variants_key: str | None = None) -> Callable[[argparse.ArgumentParser], None]:
+    """Flags every training stage takes: ``--stop-after`` (and ``--variant`` for variant stages)."""
+
+    def add(parser: argparse.ArgumentParser) -> None:
+        if variants_key:
+            parser.add_argument("--variant", required=True, help=f"a key of {variants_key} in params.yaml")
+        parser.add_argument("--stop-after", type=int, default=None,
+                            help="stop after this many steps (as if interrupted); rerun resumes")
+
+    return add
+
+
 def run_stage(name: str, body: Callable[[Params, argparse.Namespace], None],
               add_args: Callable[[argparse.ArgumentParser], None] | None = None,
               argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from liveband.config import Params
 from liveband.data.latent_norm import LatentStats
 from liveband.data.latent_store import CropSampler, LatentShard
 from liveband.reports.plots import plot_curves
-from liveband.stages.runner import run_stage
+from liveband.stages.runner import run_stage, training_args
 from liveband.training.gan import GanSetup, train_gan
 
 log = logging.getLogger("liveband.train_gan")
@@ -63,14 +63,9 @@ def run(params: Params, args: argparse.Namespace) -> None:
                 hlines={"advantage": target} if setup.gp_mode == "adaptive" else None)
 
 
-def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--variant", required=True, help="a key of gan.variants in params.yaml")
-    parser.add_argument("--stop-after", type=int, default=None,
-                        help="stop after this many steps (as if interrupted); rerun resumes")
-
 
 def main(argv: list[str] | None = None) -> int:
-    return run_stage("train_gan", run, add_args, argv)
+    return run_stage("train_gan", run, training_args("gan.variants"), argv)
 
 
 if __name__ == "__main__":

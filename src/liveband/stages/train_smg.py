@@ -21,7 +21,7 @@ from liveband.data.latent_norm import LatentStats
 from liveband.data.latent_store import CropSampler, LatentShard
 from liveband.models.rvq import ResidualVQ
 from liveband.schema import from_dict
-from liveband.stages.runner import run_stage
+from liveband.stages.runner import run_stage, training_args
 from liveband.training.checkpoint import load_checkpoint
 from liveband.training.smg import evaluate, train_smg
 from liveband.utils.atomic import write_json
@@ -67,14 +67,9 @@ def run(params: Params, args: argparse.Namespace) -> None:
     log.info("smg %s validation: %s", variant, metrics)
 
 
-def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--variant", required=True, help="a key of smg.variants in params.yaml")
-    parser.add_argument("--stop-after", type=int, default=None,
-                        help="stop after this many steps (as if interrupted); rerun resumes")
-
 
 def main(argv: list[str] | None = None) -> int:
-    return run_stage("train_smg", run, add_args, argv)
+    return run_stage("train_smg", run, training_args("smg.variants"), argv)
 
 
 if __name__ == "__main__":
