@@ -57,8 +57,8 @@ def _jam(args: argparse.Namespace) -> int:
         raise LiveBandError("jam: give --input FILE or --input-device NAME")
     if args.out is None and args.output_device is None:
         raise LiveBandError("jam: give --out FILE or --output-device NAME")
-    if args.no_wait and args.input is None:
-        raise LiveBandError("--no-wait: only for --input FILE (a device runs in real time)")
+    if args.no_wait and (args.input is None or args.out is None):
+        raise LiveBandError("--no-wait: only for --input FILE with --out FILE (a device runs in real time)")
     import torch
 
     from liveband.builders import load_bundle
@@ -161,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     except LiveBandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before a stream was running (a running jam flushes and returns)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
