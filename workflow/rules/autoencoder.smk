@@ -1,5 +1,6 @@
 rule autoencoder:
     threads: 2
+    priority: 50
     input:
         code("autoencoder"),
         index="artifacts/data/index.csv",
@@ -16,6 +17,7 @@ rule autoencoder:
 
 rule latents:
     threads: 2
+    priority: 50  # on the critical path: every training stage waits for it
     input:
         code("latents"),
         model="artifacts/autoencoder/model.pt",
@@ -34,6 +36,7 @@ rule latents:
 
 
 rule norm_stats:
+    priority: 50
     input:
         code("norm_stats"),
         train="artifacts/latents/train.pt",

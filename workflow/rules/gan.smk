@@ -2,6 +2,7 @@ GAN_VARIANTS = list(PARAMS.gan.variants)
 
 
 rule train_gan:
+    priority: 10
     input:
         code("train_gan"),
         train="artifacts/latents/train.pt",

@@ -2,6 +2,7 @@ SMG_VARIANTS = list(PARAMS.smg.variants)
 
 
 rule rvq:
+    priority: 10
     input:
         code("rvq"),
         train="artifacts/latents/train.pt",
@@ -19,6 +20,7 @@ rule rvq:
 
 
 rule train_smg:
+    priority: 10
     input:
         code("train_smg"),
         train="artifacts/latents/train.pt",
