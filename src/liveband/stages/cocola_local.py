@@ -54,13 +54,13 @@ def split_pairs(index: pd.DataFrame, split: str, n_tracks: int, sr: int, rng: np
 
 def separation(scorer: CocolaLocalScorer, pairs) -> dict:
     """Matched (mix_i, stem_i) vs mismatched (mix_i, stem_{i+1}) scores per mode."""
+    matched = [scorer.score_all_modes(m, s, EVAL_RATE) for m, s in pairs]
+    shifted = [scorer.score_all_modes(m, pairs[(i + 1) % len(pairs)][1], EVAL_RATE) for i, (m, _) in enumerate(pairs)]
     out = {}
     for mode in MODES:
-        matched = np.array([scorer.score(m, s, EVAL_RATE, mode) for m, s in pairs])
-        shifted = np.array([scorer.score(m, pairs[(i + 1) % len(pairs)][1], EVAL_RATE, mode)
-                            for i, (m, _) in enumerate(pairs)])
-        out[mode] = {"matched_mean": float(matched.mean()), "mismatched_mean": float(shifted.mean()),
-                     "matched_above_mismatched": float((matched > shifted).mean()), "n_pairs": len(pairs)}
+        a, b = np.array([x[mode] for x in matched]), np.array([x[mode] for x in shifted])
+        out[mode] = {"matched_mean": float(a.mean()), "mismatched_mean": float(b.mean()),
+                     "matched_above_mismatched": float((a > b).mean()), "n_pairs": len(pairs)}
     return out
 
 
