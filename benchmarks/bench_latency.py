@@ -17,8 +17,6 @@ import dataclasses
 import json
 import logging
 
-import torch
-
 from liveband.builders import load_bundle
 from liveband.models.autoencoder import AutoencoderConfig
 from liveband.streaming import latency
@@ -38,6 +36,8 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the rows here")
     parser.add_argument("--figure", default=None, help="also write the CDF figure here (PNG)")
     args = parser.parse_args()
+    import torch  # after liveband, which sets OMP_WAIT_POLICY before torch loads OpenMP
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
     device = latency.pick_device(args.device)
@@ -57,7 +57,7 @@ def main() -> None:
         rows += latency.measure_model("paper size", "random (timing only)", bundle, settings, device)
     env["load_average_end"] = latency.environment(device)["load_average"]
     frame_ms = rows[0]["frame_ms"]
-    print(latency.caption(env, frame_ms))
+    print(latency.caption(env, frame_ms, rows))
     print(f"load average at the end: {env['load_average_end']}")
     print(latency.table(rows, env).drop(columns=["Hardware"]).to_markdown(index=False))
     for r in rows:

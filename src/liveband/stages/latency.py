@@ -48,7 +48,7 @@ def run(params, args: argparse.Namespace) -> None:
     env["load_average_end"] = latency.environment(device)["load_average"]
     results = Path(args.results)
     frame_ms = 1e3 * trained.autoencoder.cfg.hop / trained.autoencoder.cfg.sample_rate
-    write_table(latency.table(rows, env), results / "table5", latency.caption(env, frame_ms))
+    write_table(latency.table(rows, env), results / "table5", latency.caption(env, frame_ms, rows))
     write_json(results / "latency.json", latency.report(rows, env, settings))
     latency.plot(rows, results / "figures" / "latency.png", frame_ms)
 

@@ -328,42 +328,44 @@ def environment(device: torch.device) -> dict:
 
 
 def table(rows: list[dict], env: dict):
-    """Table 5 beside the paper's rows, as a DataFrame (ms per streaming step)."""
+    """Table 5 beside the paper's rows, as a DataFrame (ms per streaming step).
+
+    Cells are numbers, "-" (not reported) or "not run" (the caption says why).
+    """
     import pandas as pd
 
-    def cell(value):
-        return "--" if value is None else value
-
     hardware = f"{env['device_name']}, {env['threads']} thread(s)" if env["device"] == "cpu" else env["device_name"]
+    numbers = ("Enc.", "Gen.", "Dec.", "Mean", "Median", "p95", "Max", "RTF", "KV-cache speedup [x]")
     records = [{"Source": "paper", "Model": "LiveBand tau=0.1 s", "Weights": "trained",
-                "Hardware": "RTX 3090", "dtype": "bfloat16", "Mode": r["mode"], "Enc.": "--",
+                "Hardware": "RTX 3090", "dtype": "bfloat16", "Mode": r["mode"], "Enc.": "-",
                 "Gen.": r["generator_ms"], "Dec.": r["decoder_ms"], "Mean": r["mean_ms"],
-                "Median": r["median_ms"], "p95": "--", "Max": "--", "RTF": r["rtf"],
-                "KV-cache speedup": "--"} for r in PAPER_ROWS]
+                "Median": r["median_ms"], "p95": "-", "Max": "-", "RTF": r["rtf"],
+                "KV-cache speedup [x]": "-"} for r in PAPER_ROWS]
     for r in rows:
         mode = "torch.compile (generator)" if r["mode"] == "compile" else "eager"
         base = {"Source": "ours", "Model": r["model"], "Weights": r["weights"], "Hardware": hardware,
                 "dtype": f"gen. {r['generator_dtype']}, codec float32", "Mode": mode}
         if "error" in r:
-            records.append({**base, "Enc.": r["error"], **{k: "--" for k in
-                            ("Gen.", "Dec.", "Mean", "Median", "p95", "Max", "RTF", "KV-cache speedup")}})
+            records.append({**base, **{k: "not run" for k in numbers}})
             continue
         kv = r.get("kv_cache")
         records.append({**base, "Enc.": r["encoder_ms"], "Gen.": r["generator_ms"], "Dec.": r["decoder_ms"],
                         "Mean": r["mean_ms"], "Median": r["median_ms"], "p95": r["p95_ms"], "Max": r["max_ms"],
-                        "RTF": round(r["rtf"], 2), "KV-cache speedup": cell(kv and f"{kv['speedup']:.1f}x")})
+                        "RTF": round(r["rtf"], 2), "KV-cache speedup [x]": kv["speedup"] if kv else "-"})
     return pd.DataFrame.from_records(records)
 
 
-def caption(env: dict, frame_ms: float) -> str:
+def caption(env: dict, frame_ms: float, rows: list[dict] = ()) -> str:
     load = f"; load average {env['load_average'][0]:.2f} at the start" if env.get("load_average") else ""
+    failed = [f"{r['model']} {r['generator_dtype']} {r['mode']}: {r['error']}" for r in rows if "error" in r]
     return (f"Table 5: streaming latency per step [ms], batch 1, on {env['device_name']} with "
             f"{env['threads']} torch thread(s), torch {env['torch']}{load}. Ours: a step is streaming "
-            f"encoder + generator + decoder of one latent frame (the paper reports generator and decoder; "
-            f"its Mean is their sum). RTF = frame budget ({frame_ms:.1f} ms) / mean step. "
+            f"encoder + generator + decoder of one latent frame; the paper reports generator and decoder "
+            f"(its Mean is their sum; '-' = not reported). RTF = frame budget ({frame_ms:.1f} ms) / mean step. "
             "Random-weight rows time the paper-size architecture untrained (timing does not depend on "
             "the weights). KV-cache speedup = mean time to recompute the whole N-frame window per step / "
-            "mean cached streaming step of the generator, same run, eager.")
+            "mean cached streaming step of the generator, same run, eager."
+            + (" Not run: " + "; ".join(failed) + "." if failed else ""))
 
 
 def plot(rows: list[dict], path, frame_ms: float) -> None:
