@@ -40,7 +40,7 @@ def run(params, args: argparse.Namespace) -> None:
     log.info("latency on %s, %d thread(s), torch %s", env["device_name"], env["threads"], env["torch"])
     variant = trained.extra.get("variant")
     weights = f"trained ({variant})" if variant else "checkpoint without a training record"
-    rows = latency.measure_model("default", weights, trained, settings, device)
+    rows = latency.measure_model(f"{params.profile} profile", weights, trained, settings, device)
     if settings.paper_size:
         paper = latency.random_bundle(settings.paper_autoencoder, settings.paper_generator,
                                       tau_frames=trained.tau_frames, seed=settings.seed)

@@ -374,7 +374,7 @@ def plot(rows: list[dict], path, frame_ms: float) -> None:
 
     from liveband.reports.plots import save_figure
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
     for r in rows:
         total = r.get("_total")
         if total is None or not len(total):
@@ -390,7 +390,7 @@ def plot(rows: list[dict], path, frame_ms: float) -> None:
     ax.set_ylabel("fraction of steps")
     ax.set_title("Per-step latency, batch 1")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     save_figure(fig, path)
 
 
