@@ -12,6 +12,7 @@ include: "workflow/rules/autoencoder.smk"
 include: "workflow/rules/gan.smk"
 include: "workflow/rules/smg.smk"
 include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/latency.smk"
 
 
 rule all:
@@ -22,3 +23,4 @@ rule all:
         expand(rules.train_gan.output, variant=GAN_VARIANTS),
         expand(rules.train_smg.output, variant=SMG_VARIANTS),
         rules.tables.output,
+        rules.latency.output,

@@ -16,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-NUMBER = r"[+-]?\d+(\.\d+)?(e[+-]?\d+)?"
+NUMBER = r"[+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?"
 CELL = re.compile(rf"^({NUMBER}|{NUMBER} / ({NUMBER}|-)|-|not run)$")
 
 

@@ -20,7 +20,8 @@ BIN = Path(sys.executable).parent
 def snakemake_jobs(profile: str) -> dict[str, tuple[str, frozenset]]:
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", XDG_CACHE_HOME=str(REPO / ".snakemake" / "cache"))
     out = subprocess.run(
-        [str(BIN / "snakemake"), "-n", "-p", "--forceall", "--cores", "1", "--config", f"profile={profile}"],
+        [str(BIN / "snakemake"), "-n", "-p", "--forceall", "--nolock", "--rerun-incomplete", "--cores", "1",
+         "--config", f"profile={profile}"],
         cwd=REPO, capture_output=True, text=True, env=env, check=True,
     ).stdout
     jobs = {}

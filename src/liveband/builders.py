@@ -104,6 +104,9 @@ def validate_models(params) -> None:
     rvq_config(params)
     for name in params.smg.variants:
         smg_config(params, name)
+    from liveband.streaming.latency import LatencySettings
+
+    LatencySettings.from_params(params)
 
 
 def load_weights(module: torch.nn.Module, state: dict, path, what: str) -> None:

@@ -271,6 +271,7 @@ class Params:
     smg: SMGParams = field()
     metrics: MetricsParams = field()
     evaluation: EvaluationParams = field()
+    latency: dict[str, Any] = field(doc="LatencySettings fields (src/liveband/streaming/latency.py)")
 
     def validate(self):
         from liveband import builders  # builders import config; validate every model section
