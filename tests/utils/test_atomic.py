@@ -28,3 +28,12 @@ def test_json_refuses_nan(tmp_path):
     with pytest.raises(ValueError):
         write_json(tmp_path / "x.json", {"v": float("nan")})
     assert not (tmp_path / "x.json").exists()
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    write_json(tmp_path / "x.json", {"v": 1})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o666 & ~mask
