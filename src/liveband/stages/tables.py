@@ -56,8 +56,13 @@ def run(params: Params, args: argparse.Namespace) -> None:
                 f"the paper's columns are its reported values. {unavailable_note(results)}")
     write_table(table2(results), R / "table2",
                 f"Table 2: sink ablation at tau 0.1 s, drift only (ablation-length models). {common}")
+    variants = params.gan.variants
     write_table(table3(results), R / "table3",
-                f"Table 3: gradient-penalty ablation, first segment (ablation-length models). {common}")
+                f"Table 3: gradient-penalty ablation, first segment (ablation-length models). {common} "
+                f"Fixed weights here: small = {variants['abl_gp_small'].gp_weight:g}, 'tuned' = "
+                f"{variants['abl_gp_tuned'].gp_weight:g} (AdaGP's starting weight; no sweep was run to tune "
+                f"it); AdaGP = the abl_sink model (target advantage "
+                f"{params.gan.train.gradient_penalty.target_advantage:g}).")
     drift_figure(results, R / "figures" / "drift.png")
     write_text(R / "README.md", results_readme(params, results))
     log.info("tables written for profile %s", profile)
