@@ -8,6 +8,7 @@ import torch
 from liveband.errors import LiveBandError
 from liveband.losses.spectral import MultiResolutionSTFTLoss
 from liveband.models.autoencoder import AutoencoderConfig, CausalAutoencoder
+from liveband.utils.chunks import cycled_slices
 
 HOP = 256
 
@@ -29,13 +30,6 @@ def tiny_model(channels: int = 1, **overrides) -> CausalAutoencoder:
     return CausalAutoencoder(tiny_config(channels, **overrides)).eval()
 
 
-def _chunks(length, sizes):
-    start, i = 0, 0
-    while start < length:
-        n = sizes[i % len(sizes)]
-        yield slice(start, min(start + n, length))
-        start += n
-        i += 1
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +102,7 @@ def test_streaming_encoder_matches_offline(channels, sizes):
     with torch.no_grad():
         offline = model.encode(audio)
     stream = model.stream_encoder(batch_size=2)
-    pieces = [stream.push(audio[..., s]) for s in _chunks(audio.shape[-1], sizes)]
+    pieces = [stream.push(audio[..., s]) for s in cycled_slices(audio.shape[-1], sizes)]
     assert all(p.shape[:2] == (2, 8) for p in pieces)
     streamed = torch.cat(pieces, dim=-1)
     assert streamed.shape == offline.shape
@@ -165,7 +159,7 @@ def test_streaming_round_trip_matches_forward_and_state_stays_bounded():
         return walk(encoder.state) + walk(decoder.state)
 
     out, sizes = [], []
-    for s in _chunks(audio.shape[-1], [HOP // 2 + 3, HOP // 2 - 3]):  # one hop per two pushes
+    for s in cycled_slices(audio.shape[-1], [HOP // 2 + 3, HOP // 2 - 3]):  # one hop per two pushes
         out.append(decoder.push(encoder.push(audio[..., s])))
         sizes.append(state_size())
     assert (torch.cat(out, dim=-1) - offline).abs().max() <= 1e-5

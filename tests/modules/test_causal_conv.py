@@ -11,22 +11,16 @@ from liveband.modules.causal_conv import (
     StreamingSequential,
     causal_padding,
 )
+from liveband.utils.chunks import cycled_slices
 
 CHUNKINGS = [[1], [3], [5, 1, 7, 2], [64], [1000]]  # sizes cycled until the signal is used up
 
 
-def _chunks(length, sizes):
-    start, i = 0, 0
-    while start < length:
-        n = sizes[i % len(sizes)]
-        yield slice(start, min(start + n, length))
-        start += n
-        i += 1
 
 
 def _stream(layer, x, sizes, batch_size=2):
     state = layer.init_state(batch_size)
-    outs = [layer.push(x[..., s], state) for s in _chunks(x.shape[-1], sizes)]
+    outs = [layer.push(x[..., s], state) for s in cycled_slices(x.shape[-1], sizes)]
     return torch.cat(outs, dim=-1 if outs[0].dim() == 3 else 2)
 
 
@@ -125,7 +119,7 @@ def test_overlap_add_streams_and_matches_a_direct_sum(sizes):
     full = ola(frames)
     assert torch.allclose(full, expected[..., : 9 * 4], atol=1e-6)
     state = ola.init_state(2)
-    streamed = torch.cat([ola.push(frames[:, :, s], state) for s in _chunks(9, sizes)], dim=-1)
+    streamed = torch.cat([ola.push(frames[:, :, s], state) for s in cycled_slices(9, sizes)], dim=-1)
     assert (streamed - full).abs().max() <= 1e-6
 
 
@@ -141,7 +135,7 @@ def test_sequential_streams_a_strided_stack_with_bounded_state():
     with torch.no_grad():
         full = net(x)
         streamed = torch.cat(
-            [net.push(x[..., s], state) for s in _chunks(x.shape[-1], [5, 11, 1])], dim=-1
+            [net.push(x[..., s], state) for s in cycled_slices(x.shape[-1], [5, 11, 1])], dim=-1
         )
     assert (streamed - full).abs().max() <= 1e-5
     buffered = [s.samples.shape[-1] for s in state if s is not None]

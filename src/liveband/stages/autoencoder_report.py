@@ -32,6 +32,7 @@ from liveband.reports.tables import write_table
 from liveband.stages.runner import run_stage
 from liveband.training.checkpoint import load_checkpoint
 from liveband.utils.atomic import write_json
+from liveband.utils.chunks import cycled_slices
 
 log = logging.getLogger("liveband.autoencoder_report")
 RESULTS = Path("results")
@@ -66,12 +67,8 @@ def lowpass(audio: torch.Tensor, cutoff: float, sr: int) -> torch.Tensor:
 def streaming_gap(model, audio: torch.Tensor, offline: torch.Tensor) -> float:
     """Max |streaming - offline| over one excerpt, encoded in odd-sized chunks, decoded frame by frame."""
     enc, dec = model.stream_encoder(1), model.stream_decoder(1)
-    chunks, pos, sizes = [], 0, [777, 1500, 3001]
-    while pos < audio.shape[-1]:
-        n = sizes[len(chunks) % 3]
-        chunks.append(enc.push(audio[..., pos:pos + n]))
-        pos += n
-    latents = torch.cat(chunks, dim=-1)
+    latents = torch.cat([enc.push(audio[..., s]) for s in cycled_slices(audio.shape[-1], [777, 1500, 3001])],
+                        dim=-1)
     out = torch.cat([dec.push(latents[..., k:k + 1]) for k in range(latents.shape[-1])], dim=-1)
     return float((out - offline[..., : out.shape[-1]]).abs().max())
 
