@@ -48,9 +48,10 @@ def run(params: Params, args: argparse.Namespace) -> None:
     with atomic_path("artifacts/eval/test_list.csv") as tmp:
         to_frame(examples).to_csv(tmp, index=False)
     tracker = backends.beat_tracker(params)
-    mix_beats = []
+    mix_beats, mixes = [], []
     for ex in tqdm(examples, desc="mix beats", unit="example"):
         mix, _ = load_example(ex, sr, ch, total / sr)
+        mixes.append(mix)
         mix_beats.append([torch.from_numpy(tracker.track(front_end(mix[:, a:b], sr), EVAL_RATE))
                           for a, b in bounds])
     rng = np.random.default_rng(ev.seed + 1)
@@ -70,18 +71,17 @@ def run(params: Params, args: argparse.Namespace) -> None:
         "embeddings": {k: torch.from_numpy(np.concatenate(v)) for k, v in reference.items()},
         "mix_beats": mix_beats, "bounds": bounds,
     })
-    write_json("results/beat_tracker.json", tracker_validation(params, examples, tracker, total, bounds))
+    write_json("results/beat_tracker.json", tracker_validation(params, examples, mixes, tracker, bounds))
 
 
-def tracker_validation(params: Params, examples, tracker, total: int, bounds) -> dict:
+def tracker_validation(params: Params, examples, mixes, tracker, bounds) -> dict:
     """F1 of the beat tracker on test mixes against the songs' true beats (synthetic set only)."""
     beats = json.loads(open("artifacts/data/beats.json").read())
     if not beats.get("available"):
         return {"available": False, "reason": beats.get("reason", "no annotated beats")}
     truth = {t["track"]: np.array(t["beats"]) for t in beats["tracks"]}
     sr, scores = params.audio.sample_rate, []
-    for ex in examples:
-        mix, _ = load_example(ex, sr, params.audio.channels, total / sr)
+    for ex, mix in zip(examples, mixes):
         a, b = bounds[0]
         true = truth[ex.track]
         true = true[(true >= a / sr) & (true < b / sr)] - a / sr
