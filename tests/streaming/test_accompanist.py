@@ -105,3 +105,33 @@ def test_checkpoint_of_another_architecture_is_a_one_line_error(tiny_bundle, tmp
     torch.save(payload, tmp_path / "other.pt")
     with pytest.raises(LiveBandError, match="other.pt: liveband weights do not fit"):
         load_bundle(tmp_path / "other.pt")
+
+
+@pytest.mark.parametrize("kind", ["liveband", "smg"])
+def test_batched_streams_equal_single_streams(tiny_bundle, tiny_smg_bundle, kind):
+    """Row b of a batch is the stream accompany_array plays for that mix, class and seed alone."""
+    from liveband.streaming.files import accompany_batch
+
+    bundle = load_bundle(tiny_bundle(1) if kind == "liveband" else tiny_smg_bundle(1))
+    mixes = (0.1 * np.random.default_rng(3).standard_normal((3, 1, 2048 * 8 + 300))).astype(np.float32)
+    instruments, seeds = [3, 5, 3], [11, 12, 13]
+    sampling = {} if kind == "liveband" else {"temperature": 1.0, "top_k": 8}
+    batch, _ = accompany_batch(bundle, mixes, instruments, seeds, chunk=999, **sampling)
+    assert batch.shape == mixes.shape
+    singles = [accompany_array(bundle, m, i, seed=s, chunk=999, **sampling)[0]
+               for m, i, s in zip(mixes, instruments, seeds)]
+    for row, single in zip(batch, singles):
+        assert np.abs(row - single).max() < 1e-4
+    assert np.abs(singles[0] - singles[2]).max() > 1e-4    # different mix and seed, different output
+
+
+def test_batch_of_mismatched_sizes_is_a_one_line_error(tiny_bundle):
+    from liveband.errors import LiveBandError
+    from liveband.streaming.accompanist import Accompanist
+
+    bundle = load_bundle(tiny_bundle(1))
+    with pytest.raises(LiveBandError, match="2 instruments for 3 seeds"):
+        Accompanist(bundle, [1, 2], seed=[1, 2, 3])
+    acc = Accompanist(bundle, [1, 2], seed=[1, 2])
+    with pytest.raises(LiveBandError, match=r"expected audio \(B=2"):
+        acc.push(torch.zeros(1, 1, 2048))

@@ -11,13 +11,19 @@ import liveband.models.generator  # noqa: F401  (load_bundle builds these: they 
 import liveband.models.rvq  # noqa: F401
 import liveband.models.smg  # noqa: F401
 from liveband.builders import load_autoencoder, load_bundle
-from liveband.streaming.files import accompany_array
+from liveband.streaming.files import accompany_batch
 
 KINDS = ("ground_truth", "codec", "mismatched", "liveband", "smg")
 
 
 class System:
-    """``play(mix, target, partner_target, instrument, seed) -> (C, T)`` accompaniment."""
+    """``play_all(mixes, targets, partner_targets, instruments, seeds, sr) -> [(C, T)]``: what the
+    system plays against each example's mix.
+
+    Streaming models run all examples side by side through one batched ``Accompanist`` (the
+    path of ``liveband accompany``; each example keeps its own seed, so its output is the one
+    ``liveband accompany`` would give it alone).
+    """
 
     streaming = True
 
@@ -32,21 +38,25 @@ class System:
             self.autoencoder = load_autoencoder(checkpoint)
 
     @torch.inference_mode()
-    def play(self, mix: np.ndarray, target: np.ndarray, partner_target: np.ndarray, instrument: int,
-             seed: int, sample_rate: int) -> np.ndarray:
+    def play_all(self, mixes: list[np.ndarray], targets: list[np.ndarray], partner_targets: list[np.ndarray],
+                 instruments: list[int], seeds: list[int], sample_rate: int) -> list[np.ndarray]:
         if self.kind == "ground_truth":
-            return target
+            return list(targets)
         if self.kind == "mismatched":  # a real stem of another song against this mix
-            return partner_target
+            return list(partner_targets)
         if self.kind == "codec":
-            audio = self.autoencoder.decode(self.autoencoder.encode(torch.from_numpy(target)[None]))[0].numpy()
-            return np.pad(audio, ((0, 0), (0, target.shape[-1] - audio.shape[-1])))
+            return [self._codec(t) for t in targets]
         if not self.streaming:
-            return self._bidirectional(mix, instrument, seed)
-        out, seconds = accompany_array(self.bundle, mix, instrument, seed=seed, **self.bundle.extra.get("sampling", {}))
+            return [self._bidirectional(m, i, s) for m, i, s in zip(mixes, instruments, seeds)]
+        out, seconds = accompany_batch(self.bundle, np.stack(mixes), list(instruments), list(seeds),
+                                       **self.bundle.extra.get("sampling", {}))
         self.generation_seconds += seconds
-        self.audio_seconds += mix.shape[-1] / sample_rate
-        return out
+        self.audio_seconds += sum(m.shape[-1] for m in mixes) / sample_rate
+        return list(out)
+
+    def _codec(self, target: np.ndarray) -> np.ndarray:
+        audio = self.autoencoder.decode(self.autoencoder.encode(torch.from_numpy(target)[None]))[0].numpy()
+        return np.pad(audio, ((0, 0), (0, target.shape[-1] - audio.shape[-1])))
 
     def _bidirectional(self, mix: np.ndarray, instrument: int, seed: int) -> np.ndarray:
         """The offline upper bound: non-causal passes over windows of the training length."""

@@ -27,7 +27,7 @@ Codes are ``(B, T, K)`` long, mix latents ``(B, T, D)``, logits ``(B, T, K, V)``
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -81,9 +81,13 @@ def sample_logits(
     logits: torch.Tensor,
     temperature: float,
     top_k: int | None,
-    generator: torch.Generator | None,
+    generator: torch.Generator | Sequence[torch.Generator] | None,
 ) -> torch.Tensor:
-    """One code per row: logits (B, V) -> (B,) long; temperature 0 is greedy (argmax)."""
+    """One code per row: logits (B, V) -> (B,) long; temperature 0 is greedy (argmax).
+
+    ``generator`` may be one generator for the batch, or one per row (so a row's draws do not
+    depend on which other rows share its batch).
+    """
     if temperature == 0:
         return logits.argmax(-1)
     logits = logits / temperature
@@ -91,6 +95,10 @@ def sample_logits(
         kth = logits.topk(top_k, dim=-1).values[:, -1:]  # (B, 1)
         logits = logits.masked_fill(logits < kth, float("-inf"))
     probs = F.softmax(logits.float(), dim=-1)
+    if isinstance(generator, Sequence):
+        if len(generator) != len(probs):
+            raise LiveBandError(f"sampling: {len(generator)} generators for a batch of {len(probs)}")
+        return torch.cat([torch.multinomial(p[None], 1, generator=g)[:, 0] for p, g in zip(probs, generator)])
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
 
@@ -269,7 +277,7 @@ class SMG(nn.Module):
         batch_size: int,
         temperature: float = 1.0,
         top_k: int | None = None,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | Sequence[torch.Generator] | None = None,
     ) -> SMGStream:
         """A streaming sampler: call ``.step(mix_frame, instrument)`` once per mix frame.
 
@@ -332,7 +340,7 @@ class SMGStream:
         batch_size: int,
         temperature: float,
         top_k: int | None,
-        generator: torch.Generator | None,
+        generator: torch.Generator | Sequence[torch.Generator] | None,
     ):
         if temperature < 0 or (top_k is not None and top_k < 1):
             raise LiveBandError(

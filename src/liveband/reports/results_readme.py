@@ -80,7 +80,8 @@ Regenerate everything: `snakemake --cores N` (or `make pipeline`); one stage: `d
 - Autoencoder ({ae.get('train_steps')} steps, {ae.get('train_seconds')} s): {ae_line}.
 - RVQ (baseline tokens), validation MSE in normalised units: {", ".join(f"{k}={v:.3f}" for k, v in rvq.items() if k.startswith('mse'))}.
 - SMG validation token accuracy: {", ".join(f"{k}: {v['token_accuracy']:.3f}" for k, v in smg.items() if v)}.
-- Generation real-time factor in evaluation (1 thread):
+- Streaming generation in evaluation (all test examples as one batch through the `liveband accompany`
+  path, 1 thread), audio seconds generated per second of compute:
   {", ".join(f"{k}: {v['generation_real_time_factor']:.1f}x" for k, v in results.items() if v.get('generation_real_time_factor'))}.
 
 ## Stage wall times

@@ -48,10 +48,12 @@ def run(params: Params, args: argparse.Namespace) -> None:
     embedders = backends.embedders(params)
     tracker, scorer = backends.beat_tracker(params), backends.adherence_scorer(params)
     audio = [load_example(ex, sr, ch, total / sr) for ex in examples]
+    mixes, targets = [a[0] for a in audio], [a[1] for a in audio]
+    log.info("%s: generating %d examples", name, len(examples))
+    outputs = system.play_all(mixes, targets, targets[1:] + targets[:1], [ex.class_id for ex in examples],
+                              [params.evaluation.seed + i for i in range(len(examples))], sr)
     segments = [SegmentScores() for _ in range(n_segments)]
-    for i, (ex, (mix, target)) in enumerate(tqdm(list(zip(examples, audio)), desc=f"evaluate {name}", unit="ex")):
-        partner = audio[(i + 1) % len(audio)][1]
-        out = system.play(mix, target, partner, ex.class_id, params.evaluation.seed + i, sr)
+    for i, (mix, out) in enumerate(tqdm(list(zip(mixes, outputs)), desc=f"score {name}", unit="ex")):
         for k in range(n_segments):
             a, b = bounds[k]
             segments[k].add(front_end(mix[:, a:b], sr), front_end(out[:, a:b], sr),

@@ -8,6 +8,8 @@ cache) and the SMG baseline (its own sampled tokens fed back, RVQ-decoded).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from liveband.builders import AccompanimentBundle
@@ -15,48 +17,62 @@ from liveband.errors import LiveBandError
 
 
 class Accompanist:
-    """Push mix audio (1, C, n) of any size; get accompaniment audio for each finished frame.
+    """Push mix audio (B, C, n) of any size; get accompaniment audio for each finished frame.
 
     Output block k (``hop`` samples) is the accompaniment for latent frame k + tau of the
     input: it is produced ``tau`` frames before that part of the mix is heard.
+
+    ``instrument`` and ``seed`` are one value (a single stream, B = 1, as live use runs it) or
+    one per stream of a batch. Each stream draws its noise (or its SMG samples) from its own
+    generator, so a stream's output does not depend on what else shares its batch: row b of
+    a batch equals a single stream with ``instrument[b]`` and ``seed[b]``.
     """
 
-    def __init__(self, bundle: AccompanimentBundle, instrument: int, seed: int = 0,
+    def __init__(self, bundle: AccompanimentBundle, instrument: int | Sequence[int], seed: int | Sequence[int] = 0,
                  temperature: float = 1.0, top_k: int | None = None):
         self.bundle = bundle
         ae = bundle.autoencoder
         self.hop, self.channels, self.sample_rate = ae.cfg.hop, ae.cfg.channels, ae.cfg.sample_rate
         self.tau = bundle.tau_frames
-        self.instrument = torch.tensor([instrument], dtype=torch.long)
-        self.noise_rng = torch.Generator().manual_seed(seed)
-        self.encoder, self.decoder = ae.stream_encoder(1), ae.stream_decoder(1)
+        instruments = [int(i) for i in instrument] if isinstance(instrument, Sequence) else [int(instrument)]
+        seeds = [int(s) for s in seed] if isinstance(seed, Sequence) else [int(seed)] * len(instruments)
+        if not instruments or len(seeds) != len(instruments):
+            raise LiveBandError(f"accompaniment: {len(instruments)} instruments for {len(seeds)} seeds")
+        self.batch_size = len(instruments)
+        self.instrument = torch.tensor(instruments, dtype=torch.long)
+        self.noise_rngs = [torch.Generator().manual_seed(s) for s in seeds]
+        self.encoder, self.decoder = ae.stream_encoder(self.batch_size), ae.stream_decoder(self.batch_size)
         if bundle.kind == "liveband":
             if not bundle.model.cfg.causal:
                 raise LiveBandError("checkpoint: a bidirectional model cannot stream (it is the offline bound)")
-            self.stream = bundle.model.stream(1)
+            self.stream = bundle.model.stream(self.batch_size)
         else:
-            self.stream = bundle.model.stream(1, temperature=temperature, top_k=top_k, generator=self.noise_rng)
+            rngs = self.noise_rngs[0] if self.batch_size == 1 else self.noise_rngs
+            self.stream = bundle.model.stream(self.batch_size, temperature=temperature, top_k=top_k, generator=rngs)
         self.frames = 0
 
     @torch.inference_mode()
     def latent_step(self, mix_latent: torch.Tensor) -> torch.Tensor:
-        """(1, D) raw mix latent -> (1, D) raw accompaniment latent for frame t + tau."""
+        """(B, D) raw mix latent -> (B, D) raw accompaniment latent for frame t + tau."""
         stats = self.bundle.stats
         mix = stats.normalise(mix_latent, channel_dim=-1)
         if self.bundle.kind == "liveband":
-            noise = torch.randn(1, self.bundle.model.cfg.noise_dim, generator=self.noise_rng)
-            out = self.stream.step(mix, noise, self.instrument)                      # (1, D)
+            dim = self.bundle.model.cfg.noise_dim
+            noise = torch.cat([torch.randn(1, dim, generator=g) for g in self.noise_rngs])
+            out = self.stream.step(mix, noise, self.instrument)                      # (B, D)
         else:
-            codes = self.stream.step(mix, self.instrument)                            # (1, K)
-            out = self.bundle.extra["rvq"].decode(codes[:, None, :])[:, 0]            # (1, D)
+            codes = self.stream.step(mix, self.instrument)                            # (B, K)
+            out = self.bundle.extra["rvq"].decode(codes[:, None, :])[:, 0]            # (B, D)
         self.frames += 1
         return stats.denormalise(out, channel_dim=-1)
 
     @torch.inference_mode()
     def push(self, audio: torch.Tensor) -> torch.Tensor:
-        """(1, C, n) mix audio -> (1, C, k * hop) accompaniment for the k frames completed."""
-        latents = self.encoder.push(audio)                                            # (1, D, k)
+        """(B, C, n) mix audio -> (B, C, k * hop) accompaniment for the k frames completed."""
+        if audio.ndim != 3 or audio.shape[0] != self.batch_size:
+            raise LiveBandError(f"accompaniment: expected audio (B={self.batch_size}, C, n), got {tuple(audio.shape)}")
+        latents = self.encoder.push(audio)                                            # (B, D, k)
         if latents.shape[-1] == 0:
-            return audio.new_zeros(1, self.channels, 0)
+            return audio.new_zeros(self.batch_size, self.channels, 0)
         out = torch.stack([self.latent_step(latents[..., i]) for i in range(latents.shape[-1])], dim=-1)
-        return self.decoder.push(out)                                                 # (1, C, k*hop)
+        return self.decoder.push(out)                                                 # (B, C, k*hop)

@@ -35,18 +35,29 @@ def accompany_array(bundle: AccompanimentBundle, mix: np.ndarray, instrument: in
     The first tau frames of the result are silence (nothing is predicted for them), so the
     accompaniment lines up with the mix sample for sample.
     """
-    acc = Accompanist(bundle, instrument, seed=seed, **sampling)
-    x = torch.from_numpy(np.ascontiguousarray(mix, dtype=np.float32))[None]   # (1, C, T)
-    pieces = [torch.zeros(1, acc.channels, acc.tau * acc.hop)]
+    out, seconds = accompany_batch(bundle, mix[None], [instrument], [seed], chunk, **sampling)
+    return out[0], seconds
+
+
+def accompany_batch(bundle: AccompanimentBundle, mixes: np.ndarray, instruments: list[int], seeds: list[int],
+                    chunk: int = 1024, **sampling) -> tuple[np.ndarray, float]:
+    """Stream B equal-length mixes ``(B, C, T)`` side by side through one batched
+    :class:`Accompanist`; -> ``((B, C, T), seconds)``. Row b equals
+    ``accompany_array(bundle, mixes[b], instruments[b], seeds[b])`` (up to float rounding):
+    batching only shares the per-frame work, as an evaluation over many files wants.
+    """
+    acc = Accompanist(bundle, instruments, seed=seeds, **sampling)
+    x = torch.from_numpy(np.ascontiguousarray(mixes, dtype=np.float32))                # (B, C, T)
+    pieces = [torch.zeros(x.shape[0], acc.channels, acc.tau * acc.hop)]
     start = time.perf_counter()
     for i in range(0, x.shape[-1], chunk):
         pieces.append(acc.push(x[..., i:i + chunk]))
     seconds = time.perf_counter() - start
-    out = torch.cat(pieces, dim=-1)[0].numpy()
-    n = mix.shape[-1]
+    out = torch.cat(pieces, dim=-1).numpy()
+    n = mixes.shape[-1]
     if out.shape[-1] < n:
-        out = np.pad(out, ((0, 0), (0, n - out.shape[-1])))
-    return out[:, :n], seconds
+        out = np.pad(out, ((0, 0), (0, 0), (0, n - out.shape[-1])))
+    return out[..., :n], seconds
 
 
 def accompany_file(bundle: AccompanimentBundle, mix_path: str | Path, instrument: int, seed: int = 0,
