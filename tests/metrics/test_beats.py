@@ -76,3 +76,25 @@ def test_beat_this_refuses_an_unconfigured_checkpoint(tmp_path):
         make_beat_tracker("beat_this", tmp_path / "none.ckpt")
     with pytest.raises(LiveBandError, match="unknown beat tracker"):
         make_beat_tracker("librosa")
+
+
+def test_batched_networks_equal_madmoms_own_evaluation(click_track):
+    """The batched ensemble gives madmom's activations, per clip, whatever the batch holds."""
+    tracker = _madmom_tracker()
+    from madmom.features.beats import RNNBeatProcessor
+
+    processor = RNNBeatProcessor()
+    rng = np.random.default_rng(0)
+    clips = [click_track(100 + 20 * k, 4.0, 44_100, seed=k)[0] + 0.01 * rng.standard_normal(4 * 44_100)
+             for k in range(3)]
+    clips.append(clips[0][: 3 * 44_100])                       # another length: its own batch
+    clips.append(np.zeros(44_100))                             # silence: no activation, no beats
+    acts = tracker.activations(clips, 44_100)
+    assert acts[-1] is None
+    for clip, act in zip(clips[:-1], acts[:-1]):
+        expected = processor(clip.astype(np.float32))
+        assert act.shape == expected.shape
+        assert np.abs(act - expected).max() < 1e-5
+    beats = tracker.track_many(clips, 44_100)
+    assert [b.tolist() for b in beats] == [tracker.track(c, 44_100).tolist() for c in clips]
+    assert beats[-1].size == 0

@@ -32,13 +32,20 @@ class SegmentScores:
     beat_f1: list[float] = field(default_factory=list)
     adherence: dict[str, list[float]] = field(default_factory=dict)
 
-    def add(self, mix16: np.ndarray, stem16: np.ndarray, mix_beats: np.ndarray, embedders: list[Embedder],
-            tracker: BeatTracker, scorer: AdherenceScorer) -> None:
+    def add(self, mix16: np.ndarray, stem16: np.ndarray, mix_beats: np.ndarray, stem_beats: np.ndarray,
+            embedders: list[Embedder], scorer: AdherenceScorer) -> None:
         for emb in embedders:
             self.embeddings.setdefault(emb.name, []).append(emb.embed(stem16, EVAL_RATE))
-        self.beat_f1.append(beat_f1(mix_beats, tracker.track(stem16, EVAL_RATE)))
+        self.beat_f1.append(beat_f1(mix_beats, stem_beats))
         for mode, value in scorer.score_all_modes(mix16, stem16, EVAL_RATE).items():
             self.adherence.setdefault(mode, []).append(value)
+
+    def add_all(self, mixes16: list[np.ndarray], stems16: list[np.ndarray], mix_beats: list[np.ndarray],
+                embedders: list[Embedder], tracker: BeatTracker, scorer: AdherenceScorer) -> None:
+        """Every example of the segment; the stems' beats are tracked in one batch."""
+        stem_beats = tracker.track_many(stems16, EVAL_RATE)
+        for args in zip(mixes16, stems16, mix_beats, stem_beats, strict=True):
+            self.add(*args, embedders, scorer)
 
     def summary(self, reference: dict[str, np.ndarray], adherence_name: str, tracker_name: str) -> dict:
         out = {}

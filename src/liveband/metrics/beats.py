@@ -43,25 +43,58 @@ class BeatTracker(ABC):
     def track(self, audio: np.ndarray, sr: int) -> np.ndarray:
         """Beat times in seconds ``(n_beats,)`` of mono ``(N,)`` audio at ``sr``."""
 
+    def track_many(self, clips: list[np.ndarray], sr: int) -> list[np.ndarray]:
+        """:meth:`track` for each clip; trackers that can batch override this."""
+        return [self.track(clip, sr) for clip in clips]
+
 
 class MadmomBeatTracker(BeatTracker):
+    """madmom's ``RNNBeatProcessor`` features and networks (its shipped weights) and its
+    ``DBNBeatTrackingProcessor`` decoding. The 8 networks run batched over clips of equal
+    length (:class:`~liveband.metrics.beat_rnn.BatchedBeatRNN`, equal to madmom's own
+    evaluation to float rounding), which makes scoring an evaluation's clips ~8x faster.
+    """
+
     name = "madmom"
     sample_rate = 44_100
     fps = 100
+    max_batch = 16  # clips per batched pass (bounds the memory of the input projections)
 
     def __init__(self):
         import_madmom()
         from madmom.features.beats import DBNBeatTrackingProcessor, RNNBeatProcessor
 
-        self._activation = RNNBeatProcessor()
+        from liveband.metrics.beat_rnn import BatchedBeatRNN
+
+        processor = RNNBeatProcessor()
+        self._features = processor.processors[0]
+        self._networks = BatchedBeatRNN.from_processor(processor)
         self._decoder = DBNBeatTrackingProcessor(fps=self.fps)
 
     def track(self, audio: np.ndarray, sr: int) -> np.ndarray:
-        x = resample(_mono(audio, self.name), sr, self.sample_rate)
-        if not np.any(x):
-            return np.zeros(0)
-        activation = self._activation(x)
-        return np.asarray(self._decoder(activation), dtype=np.float64)
+        return self.track_many([audio], sr)[0]
+
+    def activations(self, clips: list[np.ndarray], sr: int) -> list[np.ndarray | None]:
+        """Beat activation (frames at 100 fps) of each mono clip; None for a silent clip."""
+        features = []
+        for clip in clips:
+            x = resample(_mono(clip, self.name), sr, self.sample_rate)
+            features.append(self._features(x) if np.any(x) else None)
+        out: list[np.ndarray | None] = [None] * len(clips)
+        by_length: dict[int, list[int]] = {}
+        for i, f in enumerate(features):
+            if f is not None:
+                by_length.setdefault(len(f), []).append(i)
+        for group in by_length.values():
+            for k in range(0, len(group), self.max_batch):
+                batch = group[k:k + self.max_batch]
+                for i, act in zip(batch, self._networks(np.stack([features[i] for i in batch]))):
+                    out[i] = act
+        return out
+
+    def track_many(self, clips: list[np.ndarray], sr: int) -> list[np.ndarray]:
+        return [np.zeros(0) if act is None else np.asarray(self._decoder(act), dtype=np.float64)
+                for act in self.activations(clips, sr)]
 
 
 class BeatThisTracker(BeatTracker):

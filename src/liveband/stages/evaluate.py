@@ -53,11 +53,10 @@ def run(params: Params, args: argparse.Namespace) -> None:
     outputs = system.play_all(mixes, targets, targets[1:] + targets[:1], [ex.class_id for ex in examples],
                               [params.evaluation.seed + i for i in range(len(examples))], sr)
     segments = [SegmentScores() for _ in range(n_segments)]
-    for i, (mix, out) in enumerate(tqdm(list(zip(mixes, outputs)), desc=f"score {name}", unit="ex")):
-        for k in range(n_segments):
-            a, b = bounds[k]
-            segments[k].add(front_end(mix[:, a:b], sr), front_end(out[:, a:b], sr),
-                            reference["mix_beats"][i][k].numpy(), embedders, tracker, scorer)
+    for k in tqdm(range(n_segments), desc=f"score {name}", unit="segment"):
+        a, b = bounds[k]
+        segments[k].add_all([front_end(m[:, a:b], sr) for m in mixes], [front_end(o[:, a:b], sr) for o in outputs],
+                            [beats[k].numpy() for beats in reference["mix_beats"]], embedders, tracker, scorer)
     ref = {k: v.numpy() for k, v in reference["embeddings"].items()}
     summaries = [s.summary(ref, scorer.name, tracker.name) for s in segments]
     result = {
