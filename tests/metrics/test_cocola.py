@@ -116,6 +116,24 @@ def test_score_api_and_checkpoint_round_trip(trained, tmp_path):
     assert isinstance(load_cocola_local(path), type(model))
 
 
+def test_scoring_features_of_clips_of_other_lengths_equals_scoring_the_audio_pair(trained):
+    """A mismatched pair scored from each clip's own features = the pair scored as audio."""
+    from liveband.metrics.cocola import paired_chunk_features
+
+    model, _, held_out = trained
+    scorer = CocolaLocalScorer(model)
+    (mix_a, stem_a), (mix_b, stem_b) = held_out[0], held_out[1]
+    long_mix = np.tile(mix_a, 3)[: int(12.6 * SR)]                 # 4 chunks (2.5 s hop)
+    short_stem = np.tile(stem_b, 2)[: int(7.6 * SR)]               # 2 chunks
+    mix_feats, _ = paired_chunk_features(long_mix, np.tile(stem_a, 3)[: len(long_mix)], SR)
+    _, stem_feats = paired_chunk_features(short_stem, short_stem, SR)
+    assert (len(mix_feats), len(stem_feats)) == (4, 2)
+    from_features = scorer.score_features(mix_feats, stem_feats)
+    from_audio = scorer.score_all_modes(long_mix, short_stem, SR)
+    assert from_features == pytest.approx(from_audio, rel=1e-5)
+    assert from_features != pytest.approx(scorer.score_features(mix_feats, stem_feats.flip(0)), rel=1e-5)
+
+
 def test_unconfigured_backends_name_their_param_keys():
     with pytest.raises(LiveBandError) as err:
         make_adherence_scorer("cocola")

@@ -87,19 +87,20 @@ def _chunk(x: np.ndarray, start: int, chunk: int) -> np.ndarray:
     return np.pad(piece, (0, chunk - len(piece))) if len(piece) < chunk else piece
 
 
-def paired_chunk_features(mix: np.ndarray, stem: np.ndarray, sr: int,
-                          hop_seconds: float = HOP_SECONDS) -> tuple[torch.Tensor, torch.Tensor]:
-    """HPSS log-mel features of aligned 5 s chunks of ``mix`` and ``stem``: two ``(n, 2, 64, 501)``."""
-    m = resample(_mono(mix, "mix"), sr, SAMPLE_RATE)
-    s = resample(_mono(stem, "stem"), sr, SAMPLE_RATE)
-    n = min(len(m), len(s))
-    if n == 0:
+def chunk_features(audio: np.ndarray, sr: int, hop_seconds: float = HOP_SECONDS) -> torch.Tensor:
+    """HPSS log-mel features of the 5 s chunks (every ``hop_seconds``) of mono audio: ``(n, 2, 64, 501)``."""
+    x = resample(_mono(audio, "input"), sr, SAMPLE_RATE)
+    if len(x) == 0:
         raise LiveBandError("COCOLA: empty audio")
     chunk, hop = int(CHUNK_SECONDS * SAMPLE_RATE), int(hop_seconds * SAMPLE_RATE)
-    starts = chunk_starts(n, chunk, hop)
-    mix_feats = np.stack([hpss_log_mel(_chunk(m[:n], i, chunk)) for i in starts])
-    stem_feats = np.stack([hpss_log_mel(_chunk(s[:n], i, chunk)) for i in starts])
-    return torch.from_numpy(mix_feats), torch.from_numpy(stem_feats)
+    return torch.from_numpy(np.stack([hpss_log_mel(_chunk(x, i, chunk)) for i in chunk_starts(len(x), chunk, hop)]))
+
+
+def paired_chunk_features(mix: np.ndarray, stem: np.ndarray, sr: int,
+                          hop_seconds: float = HOP_SECONDS) -> tuple[torch.Tensor, torch.Tensor]:
+    """Aligned chunk features of ``mix`` and ``stem`` (both cut to the shorter): two ``(n, 2, 64, 501)``."""
+    n = min(len(_mono(mix, "mix")), len(_mono(stem, "stem")))
+    return chunk_features(mix[:n], sr, hop_seconds), chunk_features(stem[:n], sr, hop_seconds)
 
 
 def _mono(audio: np.ndarray, what: str) -> np.ndarray:
@@ -139,9 +140,15 @@ class AdherenceScorer(ABC):
 
     def score_all_modes(self, mix: np.ndarray, stem: np.ndarray, sr: int) -> dict[str, float]:
         """``{mode: score}`` for full, harmonic and percussive, computing the features once."""
-        mix_feats, stem_feats = paired_chunk_features(mix, stem, sr)
+        return self.score_features(*paired_chunk_features(mix, stem, sr))
+
+    def score_features(self, mix_features: torch.Tensor, stem_features: torch.Tensor) -> dict[str, float]:
+        """``{mode: mean score}`` over aligned chunk features (as :func:`paired_chunk_features`
+        gives them); when the counts differ, the chunks both have (the shorter clip's) are scored.
+        """
+        n = min(len(mix_features), len(stem_features))
         with torch.inference_mode():
-            return {m: float(self.pair_scores(mix_feats, stem_feats, m).mean()) for m in MODES}
+            return {m: float(self.pair_scores(mix_features[:n], stem_features[:n], m).mean()) for m in MODES}
 
 
 class BilinearSimilarity(nn.Module):

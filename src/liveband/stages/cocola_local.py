@@ -23,6 +23,7 @@ from liveband.metrics.cocola import (
     MODES,
     CocolaLocalConfig,
     CocolaLocalScorer,
+    paired_chunk_features,
     save_cocola_local,
     train_cocola_local,
 )
@@ -53,9 +54,11 @@ def split_pairs(index: pd.DataFrame, split: str, n_tracks: int, sr: int, rng: np
 
 
 def separation(scorer: CocolaLocalScorer, pairs) -> dict:
-    """Matched (mix_i, stem_i) vs mismatched (mix_i, stem_{i+1}) scores per mode."""
-    matched = [scorer.score_all_modes(m, s, EVAL_RATE) for m, s in pairs]
-    shifted = [scorer.score_all_modes(m, pairs[(i + 1) % len(pairs)][1], EVAL_RATE) for i, (m, _) in enumerate(pairs)]
+    """Matched (mix_i, stem_i) vs mismatched (mix_i, stem_{i+1}) scores per mode; each clip's
+    chunk features are computed once (a mismatched pair scores the chunks both clips have)."""
+    feats = [paired_chunk_features(m, s, EVAL_RATE) for m, s in pairs]
+    matched = [scorer.score_features(mf, sf) for mf, sf in feats]
+    shifted = [scorer.score_features(mf, feats[(i + 1) % len(feats)][1]) for i, (mf, _) in enumerate(feats)]
     out = {}
     for mode in MODES:
         a, b = np.array([x[mode] for x in matched]), np.array([x[mode] for x in shifted])
