@@ -1,1 +1,0 @@
-"""Stats package of liveband."""
