@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from liveband.metrics.beats import BeatTracker, beat_f1
-from liveband.metrics.cocola import AdherenceScorer
+from liveband.metrics.cocola import AdherenceScorer, chunk_features
 from liveband.metrics.fad import Embedder, fad
 from liveband.metrics.loudness import prepare_for_metrics
 
@@ -32,19 +33,21 @@ class SegmentScores:
     beat_f1: list[float] = field(default_factory=list)
     adherence: dict[str, list[float]] = field(default_factory=dict)
 
-    def add(self, mix16: np.ndarray, stem16: np.ndarray, mix_beats: np.ndarray, stem_beats: np.ndarray,
+    def add(self, mix_features: torch.Tensor, stem16: np.ndarray, mix_beats: np.ndarray, stem_beats: np.ndarray,
             embedders: list[Embedder], scorer: AdherenceScorer) -> None:
+        """One example: ``mix_features`` are the mix segment's adherence chunk features
+        (:func:`~liveband.metrics.cocola.chunk_features`, computed once in ``eval_reference``)."""
         for emb in embedders:
             self.embeddings.setdefault(emb.name, []).append(emb.embed(stem16, EVAL_RATE))
         self.beat_f1.append(beat_f1(mix_beats, stem_beats))
-        for mode, value in scorer.score_all_modes(mix16, stem16, EVAL_RATE).items():
+        for mode, value in scorer.score_features(mix_features, chunk_features(stem16, EVAL_RATE)).items():
             self.adherence.setdefault(mode, []).append(value)
 
-    def add_all(self, mixes16: list[np.ndarray], stems16: list[np.ndarray], mix_beats: list[np.ndarray],
+    def add_all(self, mix_features: list[torch.Tensor], stems16: list[np.ndarray], mix_beats: list[np.ndarray],
                 embedders: list[Embedder], tracker: BeatTracker, scorer: AdherenceScorer) -> None:
         """Every example of the segment; the stems' beats are tracked in one batch."""
         stem_beats = tracker.track_many(stems16, EVAL_RATE)
-        for args in zip(mixes16, stems16, mix_beats, stem_beats, strict=True):
+        for args in zip(mix_features, stems16, mix_beats, stem_beats, strict=True):
             self.add(*args, embedders, scorer)
 
     def summary(self, reference: dict[str, np.ndarray], adherence_name: str, tracker_name: str) -> dict:

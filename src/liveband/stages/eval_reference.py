@@ -1,6 +1,7 @@
 """Stage `eval_reference`: what every `evaluate@<system>` job shares, computed once.
 
-The fixed test list, the input mixes' beats per segment (BA F1's reference), the FAD
+The fixed test list, the input mixes' beats per segment (BA F1's reference) and their
+adherence chunk features (the mix side of every COCOLA score, the same for all systems), the FAD
 reference set (embeddings of real target stems from the validation split, so the ground
 truth row measures real-vs-real, not zero), and the beat tracker's accuracy on the
 synthetic songs' true beats. Outputs ``artifacts/eval/test_list.csv``,
@@ -25,6 +26,7 @@ from liveband.evaluation import backends
 from liveband.evaluation.scoring import EVAL_RATE, front_end, segment_bounds
 from liveband.evaluation.test_set import build_test_list, load_example, to_frame
 from liveband.metrics.beats import beat_f1
+from liveband.metrics.cocola import chunk_features
 from liveband.stages.runner import run_stage
 from liveband.training.checkpoint import save_checkpoint
 from liveband.utils.atomic import atomic_path, write_json
@@ -49,8 +51,10 @@ def run(params: Params, args: argparse.Namespace) -> None:
         to_frame(examples).to_csv(tmp, index=False)
     tracker = backends.beat_tracker(params)
     mixes = [load_example(ex, sr, ch, total / sr)[0] for ex in tqdm(examples, desc="test mixes", unit="example")]
-    per_segment = [tracker.track_many([front_end(mix[:, a:b], sr) for mix in mixes], EVAL_RATE) for a, b in bounds]
+    segments16 = [[front_end(mix[:, a:b], sr) for mix in mixes] for a, b in bounds]             # [segment][example]
+    per_segment = [tracker.track_many(clips, EVAL_RATE) for clips in segments16]
     mix_beats = [[torch.from_numpy(beats[i]) for beats in per_segment] for i in range(len(mixes))]
+    mix_features = [[chunk_features(clips[i], EVAL_RATE) for clips in segments16] for i in range(len(mixes))]
     rng = np.random.default_rng(ev.seed + 1)
     val = list(index[index.split == "validation"].groupby("track", sort=True))
     embedders = backends.embedders(params)
@@ -66,7 +70,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
     save_checkpoint("artifacts/eval/reference.pt", {
         "kind": "eval_reference", "config": {"evaluation": ev.__dict__ | {"systems": list(ev.systems)}}, "step": 0,
         "embeddings": {k: torch.from_numpy(np.concatenate(v)) for k, v in reference.items()},
-        "mix_beats": mix_beats, "bounds": bounds,
+        "mix_beats": mix_beats, "mix_features": mix_features, "bounds": bounds,
     })
     write_json("results/beat_tracker.json", tracker_validation(params, examples, per_segment[0], tracker.name, bounds))
 

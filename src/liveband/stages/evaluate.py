@@ -55,7 +55,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
     segments = [SegmentScores() for _ in range(n_segments)]
     for k in tqdm(range(n_segments), desc=f"score {name}", unit="segment"):
         a, b = bounds[k]
-        segments[k].add_all([front_end(m[:, a:b], sr) for m in mixes], [front_end(o[:, a:b], sr) for o in outputs],
+        segments[k].add_all([feats[k] for feats in reference["mix_features"]], [front_end(o[:, a:b], sr) for o in outputs],
                             [beats[k].numpy() for beats in reference["mix_beats"]], embedders, tracker, scorer)
     ref = {k: v.numpy() for k, v in reference["embeddings"].items()}
     summaries = [s.summary(ref, scorer.name, tracker.name) for s in segments]
