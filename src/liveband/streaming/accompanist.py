@@ -47,8 +47,8 @@ class Accompanist:
                 raise LiveBandError("checkpoint: a bidirectional model cannot stream (it is the offline bound)")
             self.stream = bundle.model.stream(self.batch_size)
         else:
-            rngs = self.noise_rngs[0] if self.batch_size == 1 else self.noise_rngs
-            self.stream = bundle.model.stream(self.batch_size, temperature=temperature, top_k=top_k, generator=rngs)
+            self.stream = bundle.model.stream(self.batch_size, temperature=temperature, top_k=top_k,
+                                              generator=self.noise_rngs)
         self.frames = 0
 
     @torch.inference_mode()
