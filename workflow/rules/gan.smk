@@ -2,7 +2,9 @@ GAN_VARIANTS = list(PARAMS.gan.variants)
 
 
 rule train_gan:
-    priority: 10
+    # Longest first, so short jobs fill the tail: the 800-step models (18) before the SMG
+    # baselines (16, smg.smk) and the 400-step ablations (14); all before evaluation (0).
+    priority: lambda wildcards: 10 + (PARAMS.gan.variants[wildcards.variant].steps or PARAMS.gan.train.steps) / 100
     input:
         code("train_gan"),
         train="artifacts/latents/train.pt",

@@ -20,7 +20,7 @@ rule rvq:
 
 
 rule train_smg:
-    priority: 10
+    priority: 16  # between the long GAN models and the ablations (see train_gan)
     input:
         code("train_smg"),
         train="artifacts/latents/train.pt",
