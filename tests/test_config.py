@@ -63,8 +63,8 @@ def test_overlay_cannot_invent_keys(tmp_path):
 
 
 def test_overlay_may_set_optional_fields(tmp_path):
-    path = copy_params(tmp_path, overlay={"gan": {"variants": {"abl_sink": {"discriminator_width": 64}}}})
-    assert load_params(path, "ci").gan.variants["abl_sink"].discriminator_width == 64
+    path = copy_params(tmp_path, overlay={"gan": {"variants": {"abl_nosink": {"discriminator_width": 64}}}})
+    assert load_params(path, "ci").gan.variants["abl_nosink"].discriminator_width == 64
 
 
 def test_overlay_overrides_only_what_it_names(tmp_path):

@@ -131,6 +131,9 @@ class GanTrainParams:
     gradient_penalty: GradientPenaltyParams = field()
     checkpoint_every: int = field(check=positive)
     seed: int = field(check=non_negative)
+    snapshot_step: int | None = field(None, check=positive,
+                                      doc="also keep the generator at this step (the ablation length): "
+                                          "the sink/GP ablations compare against tau01 there, not a retrain")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,6 +147,7 @@ class GanVariant:
     gp_weight: float | None = field(None, check=positive)
     steps: int | None = field(None, check=positive, doc="override gan.train.steps (ablation length)")
     discriminator_width: int | None = field(None, check=positive, doc="override discriminator width")
+    seed: int | None = field(None, check=non_negative, doc="override gan.train.seed (a training-seed replica)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,6 +200,7 @@ class SMGSampling:
 @dataclass(frozen=True, kw_only=True)
 class SMGVariant:
     tau_seconds: float = field(check=non_negative)
+    seed: int | None = field(None, check=non_negative, doc="override smg.train.seed (a training-seed replica)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,7 +254,8 @@ class EvalSystem:
 
 @dataclass(frozen=True, kw_only=True)
 class EvaluationParams:
-    n_examples: int = field(check=positive)
+    n_examples: int = field(check=positive, doc="at most this many examples (the list is fixed and saved)")
+    targets_per_track: int = field(1, check=positive, doc="target stems scored per test track (distinct stems)")
     segment_seconds: float = field(check=positive)
     n_segments: int = field(2, check=positive, doc="first segment, then drift = second - first")
     lead_frames: int = field(check=non_negative, doc="scoring starts here for every system (1 s = 11)")

@@ -72,3 +72,18 @@ def test_divergence_stops_with_the_last_good_checkpoint(tmp_path, sampler):
     bad = dataclasses.replace(train_params(), lr=1e30)
     with pytest.raises(LiveBandError, match="training diverged at step"):
         train_gan(setup(steps=40), bad, sampler, tmp_path / "s.pt", tmp_path / "c.csv")
+
+
+def test_snapshot_equals_a_run_of_the_ablation_length(tmp_path, sampler):
+    """The ablation row taken from the longer run's snapshot is the model a shorter run would train."""
+    from liveband.training.gan import load_snapshot
+
+    short, _ = train_gan(setup(steps=4), train_params(steps=4), sampler, tmp_path / "a.pt", tmp_path / "a.csv")
+    long_params = train_params(snapshot_step=4)
+    _, run = train_gan(setup(steps=6), long_params, sampler, tmp_path / "b.pt", tmp_path / "b.csv", stop_after=5)
+    _, run = train_gan(setup(steps=6), long_params, sampler, tmp_path / "b.pt", tmp_path / "b.csv")  # resumed past it
+    snapshot = load_snapshot(tmp_path / "b.pt", run.config, 4)
+    for (k, p), q in zip(short.state_dict().items(), snapshot.values()):
+        assert torch.equal(p, q), k
+    with pytest.raises(LiveBandError, match="snapshot of another run"):
+        load_snapshot(tmp_path / "b.pt", run.config, 3)

@@ -12,6 +12,7 @@ rule train_gan:
         autoencoder="artifacts/autoencoder/model.pt",
     output:
         model="artifacts/gan/{variant}/generator.pt",
+        snapshot="artifacts/gan/{variant}/snapshot.pt",
         curve="results/gan/{variant}/curve.csv",
         figure="results/figures/gan_{variant}.png",
     log:

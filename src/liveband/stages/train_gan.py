@@ -1,6 +1,7 @@
 """Stage `train_gan --variant NAME`: train one LiveBand model of the tables (gan.variants).
 
-Outputs: ``artifacts/gan/<variant>/generator.pt`` (a bundle with the autoencoder and the
+Outputs: ``artifacts/gan/<variant>/generator.pt`` and ``snapshot.pt`` (the generator at
+``gan.train.snapshot_step``, the ablation length; bundles with the autoencoder and the
 latent stats, ready for ``liveband accompany``), ``results/gan/<variant>/curve.csv`` and
 ``results/figures/gan_<variant>.png`` (losses, and the AdaGP advantage against its target
 with the penalty weight). The resumable state is ``artifacts/checkpoints/gan_<variant>.pt``.
@@ -9,6 +10,7 @@ with the penalty weight). The resumable state is ``artifacts/checkpoints/gan_<va
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -20,9 +22,16 @@ from liveband.data.latent_norm import LatentStats
 from liveband.data.latent_store import CropSampler, LatentShard
 from liveband.reports.plots import plot_curves
 from liveband.stages.runner import run_stage, training_args
-from liveband.training.gan import GanSetup, train_gan
+from liveband.models.generator import Generator
+from liveband.training.gan import GanSetup, load_snapshot, train_gan
 
 log = logging.getLogger("liveband.train_gan")
+
+
+def train_params(params: Params, variant: str):
+    """gan.train with the variant's seed (a training-seed replica) applied."""
+    seed = builders.gan_variant(params, variant).seed
+    return params.gan.train if seed is None else dataclasses.replace(params.gan.train, seed=seed)
 
 
 def setup_for(params: Params, variant: str) -> GanSetup:
@@ -48,20 +57,32 @@ def run(params: Params, args: argparse.Namespace) -> None:
              setup.gp_mode, setup.steps, setup.generator.sink, setup.generator.causal)
     curve = Path(f"results/gan/{variant}/curve.csv")
     start = time.perf_counter()
-    G, run_ = train_gan(setup, params.gan.train, sampler, Path(f"artifacts/checkpoints/gan_{variant}.pt"),
-                        curve, stop_after=args.stop_after, desc=f"gan {variant}")
+    train = train_params(params, variant)
+    state = Path(f"artifacts/checkpoints/gan_{variant}.pt")
+    G, run_ = train_gan(setup, train, sampler, state, curve, stop_after=args.stop_after, desc=f"gan {variant}")
     if not run_.finished:
         log.info("stopped at step %d of %d; rerun to continue", run_.step, setup.steps)
         return
-    builders.save_bundle(f"artifacts/gan/{variant}/generator.pt", "liveband", setup.generator, G,
-                         "artifacts/autoencoder/model.pt", stats, setup.tau_frames, step=run_.step,
-                         variant=variant, gp_mode=setup.gp_mode,
-                         train_seconds=round(time.perf_counter() - start, 1))
+    bundle = dict(autoencoder_path="artifacts/autoencoder/model.pt", stats=stats, tau_frames=setup.tau_frames,
+                  variant=variant, gp_mode=setup.gp_mode, seed=train.seed)
+    builders.save_bundle(f"artifacts/gan/{variant}/generator.pt", "liveband", setup.generator, G, step=run_.step,
+                         train_seconds=round(time.perf_counter() - start, 1), **bundle)
+    save_snapshot(setup, train, G, run_, state, bundle, f"artifacts/gan/{variant}/snapshot.pt")
     target = params.gan.train.gradient_penalty.target_advantage
     plot_curves(curve, ["d_loss", "g_loss", "advantage", "gp_weight"], f"results/figures/gan_{variant}.png",
                 f"LiveBand {variant} ({setup.gp_mode} GP): losses, D advantage, penalty weight",
                 hlines={"advantage": target} if setup.gp_mode == "adaptive" else None)
 
+
+
+def save_snapshot(setup: GanSetup, train, G, run_, state: Path, bundle: dict, path: str) -> None:
+    """The generator at ``gan.train.snapshot_step`` as a bundle (the final one for shorter runs)."""
+    step = min(train.snapshot_step or setup.steps, setup.steps)
+    if step < setup.steps:
+        G = Generator(setup.generator)
+        G.load_state_dict(load_snapshot(state, run_.config, step))
+        G.eval()
+    builders.save_bundle(path, "liveband", setup.generator, G, step=step, **bundle)
 
 
 def main(argv: list[str] | None = None) -> int:

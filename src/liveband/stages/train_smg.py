@@ -41,27 +41,28 @@ def load_rvq(path: str) -> tuple[ResidualVQ, dict]:
 def run(params: Params, args: argparse.Namespace) -> None:
     variant = args.variant
     cfg = builders.smg_config(params, variant)
+    seed = builders.smg_variant(params, variant).seed
+    train = params.smg.train if seed is None else dataclasses.replace(params.smg.train, seed=seed)
     stats = LatentStats.load("artifacts/latents/stats.json")
     rvq, rvq_payload = load_rvq("artifacts/rvq/model.pt")
     sampler_args = (cfg.context_frames, cfg.tau_frames, params.data.sampler.silence_db,
                     params.data.sampler.min_active_fraction)
     sampler = CropSampler(LatentShard("artifacts/latents/train.pt"), *sampler_args, stats=stats)
     start = time.perf_counter()
-    model, run_ = train_smg(cfg, params.smg.train, rvq, sampler, Path(f"artifacts/checkpoints/smg_{variant}.pt"),
+    model, run_ = train_smg(cfg, train, rvq, sampler, Path(f"artifacts/checkpoints/smg_{variant}.pt"),
                             Path(f"results/smg/{variant}/curve.csv"), stop_after=args.stop_after,
                             desc=f"smg {variant}")
     if not run_.finished:
-        log.info("stopped at step %d of %d; rerun to continue", run_.step, params.smg.train.steps)
+        log.info("stopped at step %d of %d; rerun to continue", run_.step, train.steps)
         return
     seconds = round(time.perf_counter() - start, 1)
     val = CropSampler(LatentShard("artifacts/latents/validation.pt"), *sampler_args, stats=stats)
-    metrics = evaluate(model, rvq, val, params.smg.train.validation_batches, params.smg.train.batch_size,
-                       params.smg.train.seed + 99)
+    metrics = evaluate(model, rvq, val, train.validation_batches, train.batch_size, params.smg.train.seed + 99)
     write_json(f"results/smg/{variant}/metrics.json",
                {"variant": variant, "tau_frames": cfg.tau_frames, "split": "validation",
-                "train_seconds": seconds, "steps": run_.step, **metrics})
+                "train_seconds": seconds, "steps": run_.step, "seed": train.seed, **metrics})
     builders.save_bundle(f"artifacts/smg/{variant}/smg.pt", "smg", cfg, model, "artifacts/autoencoder/model.pt",
-                         stats, cfg.tau_frames, step=run_.step, variant=variant, train_seconds=seconds,
+                         stats, cfg.tau_frames, step=run_.step, variant=variant, train_seconds=seconds, seed=train.seed,
                          rvq={"config": rvq_payload["config"], "model": rvq_payload["model"]},
                          sampling=dataclasses.asdict(params.smg.sampling))
     log.info("smg %s validation: %s", variant, metrics)

@@ -17,10 +17,12 @@ from pathlib import Path
 import torch
 
 from liveband.data.latent_store import CropSampler
+from liveband.errors import LiveBandError
 from liveband.losses.adagp import AdaptiveGradientPenalty, FixedGradientPenalty
 from liveband.losses.r3gan import R3GANObjective
 from liveband.models.discriminator import Discriminator, DiscriminatorConfig
 from liveband.models.generator import Generator, GeneratorConfig
+from liveband.training.checkpoint import load_checkpoint, save_checkpoint
 from liveband.training.conditioning import drop_classes
 from liveband.training.run import GeneratorState, TrainingRun, set_lr, warmup_lr
 
@@ -49,9 +51,28 @@ class GanSetup:
     steps: int
 
 
+def snapshot_path(checkpoint_path: Path) -> Path:
+    """Where the generator at ``snapshot_step`` is kept while training goes on (beside the
+    resumable state, outside the stage's declared outputs)."""
+    return checkpoint_path.with_name(checkpoint_path.stem + ".snapshot.pt")
+
+
+def load_snapshot(checkpoint_path: Path, config: dict, step: int) -> dict:
+    """The generator weights kept at ``step`` by a run with this ``config``; one-line error otherwise."""
+    path = snapshot_path(checkpoint_path)
+    payload = load_checkpoint(path, kind="gan_snapshot")
+    if payload["config"] != config or int(payload["step"]) != step:
+        raise LiveBandError(f"{path}: snapshot of another run (step {payload['step']}); delete it and retrain")
+    return payload["model"]
+
+
 def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Path, curve_path: Path,
               stop_after: int | None = None, desc: str = "gan") -> tuple[Generator, TrainingRun]:
-    """Train (or resume) one variant; ``train`` is GanTrainParams. Returns G in eval mode."""
+    """Train (or resume) one variant; ``train`` is GanTrainParams. Returns G in eval mode.
+
+    With ``train.snapshot_step`` below the run's length, G's weights after that step are kept
+    (:func:`load_snapshot`): a shorter run with the same settings and seed would end exactly there.
+    """
     torch.manual_seed(train.seed)
     G, D = Generator(setup.generator), Discriminator(setup.discriminator)
     opt_g = torch.optim.Adam(G.parameters(), lr=train.lr, betas=tuple(train.betas), weight_decay=0.0)
@@ -106,4 +127,7 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
             if key in d_stats:
                 stats[key] = float(d_stats[key])
         run.record(step, stats)
+        if train.snapshot_step is not None and step + 1 == train.snapshot_step < setup.steps:
+            save_checkpoint(snapshot_path(checkpoint_path), {"kind": "gan_snapshot", "config": config,
+                                                             "step": step + 1, "model": G.state_dict()})
     return G.eval(), run
