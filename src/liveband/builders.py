@@ -190,5 +190,6 @@ def load_bundle(path: str | Path) -> AccompanimentBundle:
         extra["rvq"] = rvq.eval()
     load_weights(model, payload["model"], path, kind)
     extra["variant"] = payload.get("variant")
+    extra["seed"] = payload.get("seed")
     extra["sampling"] = payload.get("sampling") or {}
     return AccompanimentBundle(kind, model.eval(), autoencoder.eval(), stats, int(payload["tau_frames"]), extra)

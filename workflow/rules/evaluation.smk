@@ -39,9 +39,12 @@ rule evaluate:
         test_list="artifacts/eval/test_list.csv",
         reference="artifacts/eval/reference.pt",
         cocola="artifacts/metrics/cocola_local.pt",
+        tracker="results/beat_tracker.json",
         checkpoint=lambda w: PARAMS.evaluation.systems[w.system].checkpoint,
     output:
-        "results/eval/{system}.json",
+        summary="results/eval/{system}.json",
+        examples="results/eval/{system}.examples.csv",
+        embeddings="artifacts/eval/embeddings/{system}.npz",
     log:
         "results/logs/evaluate-{system}.log",
     params:

@@ -27,39 +27,69 @@ def front_end(audio: np.ndarray, sr: int) -> np.ndarray:
 
 @dataclass
 class SegmentScores:
-    """Accumulates one segment's per-example scores and embeddings."""
+    """Accumulates one segment's per-example scores and embeddings (kept: intervals and paired
+    tests are computed from them afterwards)."""
 
     embeddings: dict[str, list[np.ndarray]] = field(default_factory=dict)
     beat_f1: list[float] = field(default_factory=list)
+    beat_f1_true: list[float] = field(default_factory=list)       # vs annotated beats; NaN: none
     adherence: dict[str, list[float]] = field(default_factory=dict)
+    adherence_margin: dict[str, list[float]] = field(default_factory=dict)
 
     def add(self, mix_features: torch.Tensor, stem16: np.ndarray, mix_beats: np.ndarray, stem_beats: np.ndarray,
-            embedders: list[Embedder], scorer: AdherenceScorer) -> None:
+            embedders: list[Embedder], scorer: AdherenceScorer, true_beats: np.ndarray | None = None,
+            offsong_features: torch.Tensor | None = None) -> None:
         """One example: ``mix_features`` are the mix segment's adherence chunk features
-        (:func:`~liveband.metrics.cocola.chunk_features`, computed once in ``eval_reference``)."""
+        (:func:`~liveband.metrics.cocola.chunk_features`, computed once in ``eval_reference``);
+        ``offsong_features`` those of another song's mix: the margin is matched minus off-song."""
         for emb in embedders:
             self.embeddings.setdefault(emb.name, []).append(emb.embed(stem16, EVAL_RATE))
         self.beat_f1.append(beat_f1(mix_beats, stem_beats))
-        for mode, value in scorer.score_features(mix_features, chunk_features(stem16, EVAL_RATE)).items():
+        self.beat_f1_true.append(np.nan if true_beats is None else beat_f1(true_beats, stem_beats))
+        stem_features = chunk_features(stem16, EVAL_RATE)
+        matched = scorer.score_features(mix_features, stem_features)
+        off = scorer.score_features(offsong_features, stem_features) if offsong_features is not None else {}
+        for mode, value in matched.items():
             self.adherence.setdefault(mode, []).append(value)
+            self.adherence_margin.setdefault(mode, []).append(value - off[mode] if mode in off else np.nan)
 
     def add_all(self, mix_features: list[torch.Tensor], stems16: list[np.ndarray], mix_beats: list[np.ndarray],
-                embedders: list[Embedder], tracker: BeatTracker, scorer: AdherenceScorer) -> None:
+                embedders: list[Embedder], tracker: BeatTracker, scorer: AdherenceScorer,
+                true_beats: list[np.ndarray | None] | None = None,
+                offsong_features: list[torch.Tensor | None] | None = None) -> None:
         """Every example of the segment; the stems' beats are tracked in one batch."""
+        n = len(stems16)
         stem_beats = tracker.track_many(stems16, EVAL_RATE)
-        for args in zip(mix_features, stems16, mix_beats, stem_beats, strict=True):
-            self.add(*args, embedders, scorer)
+        for i, args in enumerate(zip(mix_features, stems16, mix_beats, stem_beats, strict=True)):
+            self.add(*args, embedders, scorer, (true_beats or [None] * n)[i], (offsong_features or [None] * n)[i])
+
+    def columns(self, adherence_name: str, tracker_name: str) -> dict[str, list[float]]:
+        """Per-example values, one list per metric, named as in :meth:`summary`."""
+        out = {f"BA F1 ({tracker_name})": self.beat_f1, f"BA F1 true beats ({tracker_name})": self.beat_f1_true}
+        for mode, values in self.adherence.items():
+            out[f"{adherence_name} {mode}"] = values
+            out[f"{adherence_name} {mode} margin"] = self.adherence_margin[mode]
+        return {k: [float(x) for x in v] for k, v in out.items()}
 
     def summary(self, reference: dict[str, np.ndarray], adherence_name: str, tracker_name: str) -> dict:
         out = {}
         for name, clips in self.embeddings.items():
             result = fad(reference[name], np.concatenate(clips))
             out[name] = {"value": result.value, "n_reference": result.n_reference, "n_eval": result.n_eval}
-        out[f"BA F1 ({tracker_name})"] = {"value": float(np.mean(self.beat_f1)), "n": len(self.beat_f1)}
-        for mode, values in self.adherence.items():
-            out[f"{adherence_name} {mode}"] = {"value": float(np.mean(values)), "n": len(values)}
+        for key, values in self.columns(adherence_name, tracker_name).items():
+            values = np.asarray(values, dtype=np.float64)
+            if np.isfinite(values).any():
+                out[key] = {"value": float(np.nanmean(values)), "n": int(np.isfinite(values).sum())}
         return out
 
 
 def segment_bounds(lead_samples: int, segment_samples: int, n_segments: int) -> list[tuple[int, int]]:
     return [(lead_samples + k * segment_samples, lead_samples + (k + 1) * segment_samples) for k in range(n_segments)]
+
+
+def window(evaluation, audio) -> tuple[int, list[tuple[int, int]]]:
+    """Total samples evaluated per example, and the segments' (start, end) samples, from the
+    ``evaluation`` and ``audio`` params sections."""
+    bounds = segment_bounds(evaluation.lead_frames * audio.hop,
+                            int(round(evaluation.segment_seconds * audio.sample_rate)), evaluation.n_segments)
+    return bounds[-1][1], bounds

@@ -23,7 +23,7 @@ from liveband.config import Params
 from liveband.data.audio_io import read_audio, resample, to_channels
 from liveband.data.slakh import read_index
 from liveband.evaluation import backends
-from liveband.evaluation.scoring import EVAL_RATE, front_end, segment_bounds
+from liveband.evaluation.scoring import EVAL_RATE, front_end, window
 from liveband.evaluation.test_set import build_test_list, load_example, to_frame
 from liveband.metrics.beats import beat_f1
 from liveband.metrics.cocola import chunk_features
@@ -34,19 +34,11 @@ from liveband.utils.atomic import atomic_path, write_json
 log = logging.getLogger("liveband.eval_reference")
 
 
-def window(params: Params) -> tuple[int, list[tuple[int, int]]]:
-    """Total samples evaluated per example, and the segments' (start, end) samples."""
-    ev, audio = params.evaluation, params.audio
-    bounds = segment_bounds(ev.lead_frames * audio.hop, int(round(ev.segment_seconds * audio.sample_rate)),
-                            ev.n_segments)
-    return bounds[-1][1], bounds
-
-
 def run(params: Params, args: argparse.Namespace) -> None:
     ev, sr, ch = params.evaluation, params.audio.sample_rate, params.audio.channels
-    total, bounds = window(params)
+    total, bounds = window(ev, params.audio)
     index = read_index("artifacts/data/index.csv")
-    examples = build_test_list(index, ev.n_examples, total / sr + 0.05, ev.seed)
+    examples = build_test_list(index, ev.n_examples, total / sr + 0.05, ev.seed, ev.targets_per_track)
     with atomic_path("artifacts/eval/test_list.csv") as tmp:
         to_frame(examples).to_csv(tmp, index=False)
     tracker = backends.beat_tracker(params)
@@ -55,6 +47,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
     per_segment = [tracker.track_many(clips, EVAL_RATE) for clips in segments16]
     mix_beats = [[torch.from_numpy(beats[i]) for beats in per_segment] for i in range(len(mixes))]
     mix_features = [[chunk_features(clips[i], EVAL_RATE) for clips in segments16] for i in range(len(mixes))]
+    true_beats = segment_true_beats(examples, bounds, sr)                              # [example][segment] or None
     rng = np.random.default_rng(ev.seed + 1)
     val = list(index[index.split == "validation"].groupby("track", sort=True))
     embedders = backends.embedders(params)
@@ -71,25 +64,46 @@ def run(params: Params, args: argparse.Namespace) -> None:
         "kind": "eval_reference", "config": {"evaluation": ev.__dict__ | {"systems": list(ev.systems)}}, "step": 0,
         "embeddings": {k: torch.from_numpy(np.concatenate(v)) for k, v in reference.items()},
         "mix_beats": mix_beats, "mix_features": mix_features, "bounds": bounds,
+        "true_beats": [[torch.from_numpy(b) for b in beats] for beats in true_beats] if true_beats else None,
     })
-    write_json("results/beat_tracker.json", tracker_validation(params, examples, per_segment[0], tracker.name, bounds))
+    write_json("results/beat_tracker.json", tracker_validation(examples, per_segment, true_beats, tracker.name,
+                                                               bounds, sr))
 
 
-def tracker_validation(params: Params, examples, first_segment_beats, tracker_name: str, bounds) -> dict:
-    """F1 of the beats tracked on the test mixes' first segments against the songs' true beats
-    (synthetic set only)."""
+def segment_true_beats(examples, bounds, sr: int) -> list[list[np.ndarray]] | None:
+    """Each example's annotated beats inside each segment, in seconds from the segment's start
+    (``artifacts/data/beats.json``: the synthetic set has them, real Slakh does not)."""
     beats = json.loads(open("artifacts/data/beats.json").read())
     if not beats.get("available"):
-        return {"available": False, "reason": beats.get("reason", "no annotated beats")}
-    truth = {t["track"]: np.array(t["beats"]) for t in beats["tracks"]}
-    sr, (a, b) = params.audio.sample_rate, bounds[0]
-    scores = []
-    for ex, estimate in zip(examples, first_segment_beats):
-        true = truth[ex.track]
-        scores.append(beat_f1(true[(true >= a / sr) & (true < b / sr)] - a / sr, estimate))
+        return None
+    truth = {t["track"]: np.array(t["beats"], dtype=np.float64) for t in beats["tracks"]}
+    out = []
+    for ex in examples:
+        true = truth.get(ex.track)
+        if true is None:
+            return None
+        out.append([true[(true >= a / sr) & (true < b / sr)] - a / sr for a, b in bounds])
+    return out
+
+
+FAILED_TRACKING_F1 = 0.5  # a mix whose tracked beats score below this against the truth is flagged
+
+
+def tracker_validation(examples, per_segment, true_beats, tracker_name: str, bounds, sr: int) -> dict:
+    """F1 of the beats tracked on the test mixes against the songs' true beats, per segment, and
+    the examples whose mix tracking fails (BA F1 against the mix's beats is unreliable there)."""
+    if true_beats is None:
+        return {"available": False, "reason": "no annotated beats in this data set (artifacts/data/beats.json)"}
+    scores = np.array([[beat_f1(true_beats[i][k], per_segment[k][i]) for k in range(len(bounds))]
+                       for i in range(len(examples))])
+    failed = [{"example": ex.example, "track": ex.track, "f1": [round(float(x), 3) for x in scores[i]]}
+              for i, ex in enumerate(examples) if scores[i].min() < FAILED_TRACKING_F1]
+    a, b = bounds[0]
     return {"available": True, "tracker": tracker_name, "segment_seconds": (b - a) / sr,
-            "f1_mean": float(np.mean(scores)), "f1_min": float(np.min(scores)), "n": len(scores),
-            "window_ms": 70}
+            "f1_mean": float(scores[:, 0].mean()), "f1_min": float(scores[:, 0].min()), "n": len(examples),
+            "f1_mean_per_segment": [float(x) for x in scores.mean(axis=0)], "window_ms": 70,
+            "failed_threshold": FAILED_TRACKING_F1, "failed_examples": failed,
+            "per_example_f1": [[float(x) for x in row] for row in scores]}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 
 A stage is ``python -m liveband.stages.<name> --profile P [--variant V]``; Snakemake and
 DVC run exactly that. Its log goes to ``results/logs/<name>[-<variant>].log`` and stderr;
-its wall time is added to ``results/timings/<name>[-<variant>].json``.
+its wall time, with the environment it ran in (CPU, torch, threads, commit), is added to
+``results/timings/<name>[-<variant>].json``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from liveband.config import Params, load_params
 from liveband.errors import LiveBandError
 from liveband.utils.atomic import write_json
+from liveband.utils.environment import environment
 
 log = logging.getLogger("liveband")
 
@@ -63,7 +65,8 @@ def run_stage(name: str, body: Callable[[Params, argparse.Namespace], None],
         body(params, args)
         seconds = time.perf_counter() - start
         write_json(results / "timings" / f"{tag}.json",
-                   {"stage": tag, "profile": params.profile, "seconds": round(seconds, 2)})
+                   {"stage": tag, "profile": params.profile, "seconds": round(seconds, 2),
+                    "environment": environment()})
         log.info("stage %s done in %.1f s", tag, seconds)
     except LiveBandError as exc:
         log.error("%s", exc)
