@@ -1,7 +1,7 @@
 """The fixed evaluation list: target stems of the test tracks, each conditioned on all other stems.
 
 Every test track long enough to score gives up to ``targets_per_track`` distinct target stems
-(seeded). Each example also names its mismatched partner, a stem of the SAME instrument class
+(seeded); a cap on the number of examples drops later rounds, never whole tracks. Each example also names its mismatched partner, a stem of the SAME instrument class
 from another song (any class, flagged, when no other song has one), which the mismatched-mix
 reference plays, and a ``mismatch_example`` (an example of another track) whose mix serves as
 the off-song context for the adherence margin. Each example is scored on consecutive segments
@@ -46,16 +46,18 @@ def _eligible(index: pd.DataFrame, min_seconds: float) -> dict[str, pd.DataFrame
 
 def build_test_list(index: pd.DataFrame, n_examples: int, min_seconds: float, seed: int,
                     targets_per_track: int = 1) -> list[EvalExample]:
-    """Up to ``n_examples`` examples over the test tracks (sorted), ``targets_per_track`` each."""
+    """Up to ``n_examples`` examples over the test tracks (sorted), ``targets_per_track`` each;
+    ordered by round (every track's first target, then every track's second, ...)."""
     rng = np.random.default_rng(seed)
     tracks = _eligible(index, min_seconds)
     if len(tracks) < 2:
         raise LiveBandError(f"evaluation: fewer than 2 test tracks are {min_seconds:.1f} s long")
-    chosen = []                                                   # (track, target row)
+    rounds: list[list] = [[] for _ in range(targets_per_track)]   # round r: every track's r-th target
     for track, rows in tracks.items():
         picks = rng.choice(len(rows), size=min(targets_per_track, len(rows)), replace=False)
-        chosen.extend((track, rows.iloc[int(i)]) for i in sorted(picks))
-    chosen = chosen[:n_examples]
+        for r, i in enumerate(picks):
+            rounds[r].append((track, rows.iloc[int(i)]))
+    chosen = [pick for r in rounds for pick in r][:n_examples]   # a cap keeps every track in the list
     examples = []
     for k, (track, target) in enumerate(chosen):
         partner_track, partner_stem, same = _partner(tracks, track, str(target.inst_class), rng)
