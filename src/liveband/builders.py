@@ -15,6 +15,7 @@ import dataclasses
 from pathlib import Path
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 from liveband.data.classes import N_CLASSES
 from liveband.errors import LiveBandError
@@ -146,13 +147,31 @@ def check_size(value, key: str, path) -> None:
             raise LiveBandError(f"{path}: {key} = {value} is outside [0, {_ceiling(name)}]")
 
 
+class _MetaSkeleton(TorchFunctionMode):
+    """Build a model without memory: the allocating factories (parameters, buffers) make meta
+    tensors and in-place init on them is skipped. Small computed tables (``arange`` & co.) stay
+    on the CPU: on meta they would import torch's compiler stack on first use (seconds)."""
+
+    _FACTORIES = (torch.empty, torch.zeros, torch.ones, torch.full, torch.rand, torch.randn)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = dict(kwargs or {})
+        if func in self._FACTORIES and kwargs.get("device") is None:
+            kwargs["device"] = "meta"
+        name = getattr(func, "__name__", "")
+        first = next((a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)), None)
+        if name.endswith("_") and not name.endswith("__") and first is not None and first.is_meta:
+            return first
+        return func(*args, **kwargs)
+
+
 def build_model(model_cls, config, state, path, what: str) -> torch.nn.Module:
-    """``model_cls(config)`` holding the file's weights ``state``. The model is first built on
-    the meta device (no memory) and its parameter shapes compared with the file's, so a config
+    """``model_cls(config)`` holding the file's weights ``state``. The model is first built as
+    a meta skeleton (no memory) and its state shapes compared with the file's, so a config
     that does not describe the stored weights fails before any real allocation."""
     if not isinstance(state, dict):
         raise LiveBandError(f"{path}: {what} weights are not a state_dict")
-    with torch.device("meta"):
+    with _MetaSkeleton():
         skeleton = model_cls(config)
     expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
     found = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else None for k, v in state.items()}
