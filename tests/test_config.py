@@ -79,3 +79,29 @@ def test_malformed_yaml_is_one_line(tmp_path):
     path.write_text("audio: [unclosed\n")
     with pytest.raises(LiveBandError, match="params.yaml: malformed YAML"):
         load_params(path)
+
+
+@pytest.mark.parametrize("section", [("smg", "variants"), ("evaluation", "systems"), ("gan", "variants")])
+def test_names_that_reach_commands_are_identifiers(tmp_path, section):
+    sentinel = tmp_path / "SENTINEL"
+    bad = f"x`touch {sentinel}`$(touch {sentinel})"
+
+    base = yaml.safe_load((REPO / "params.yaml").read_text())[section[0]][section[1]]
+    path = copy_params(tmp_path, overlay={section[0]: {section[1]: {bad: next(iter(base.values()))}}})
+    with pytest.raises(LiveBandError) as err:
+        load_params(path, "ci")
+    message = str(err.value)
+    assert message.startswith(f"{section[0]}.{section[1]}.{bad!r}: ") and "\n" not in message
+    assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("name", ["../ci", "ci; touch x", "-ci", ".hidden", "a'b"])
+def test_profile_name_is_an_identifier(tmp_path, name):
+    path = copy_params(tmp_path)
+    with pytest.raises(LiveBandError, match=r"^profile: .* is not a valid name"):
+        merged_params(path, name)
+
+
+def test_names_may_hold_dots_and_dashes(tmp_path):
+    path = copy_params(tmp_path, lambda d: d["smg"]["variants"].update({"tau-1.0": {"tau_seconds": 1.0}}))
+    assert "tau-1.0" in load_params(path).smg.variants

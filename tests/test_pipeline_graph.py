@@ -86,4 +86,4 @@ def test_same_inputs(graphs):
 
 def test_commands_are_stage_entry_points(graphs):
     for cmd, *_ in graphs[0].values():
-        assert re.fullmatch(r"python -m liveband\.stages\.\w+ --profile default( --variant [\w.]+)?", cmd), cmd
+        assert re.fullmatch(r"python -m liveband\.stages\.\w+ --profile 'default'( --variant '[\w.-]+')?", cmd), cmd

@@ -15,6 +15,7 @@ import dataclasses
 from pathlib import Path
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 from liveband.data.classes import N_CLASSES
 from liveband.errors import LiveBandError
@@ -109,6 +110,79 @@ def validate_models(params) -> None:
     LatencySettings.from_params(params)
 
 
+# Ceilings on the integer fields of a model file's config, checked before anything is built
+# (a corrupt or hostile file must not make us allocate without bound): far above every
+# profile (paper size: d_model 1024, 64 context frames), far below exhausting memory.
+MAX_DEPTH = 256  # n_layers, *_depth, n_codebooks, n_heads
+MAX_CONTEXT_FRAMES = 8192  # context_frames, tau_frames: ~12.7 min of latents (KV cache length)
+MAX_SIZE = 1 << 17  # every other integer: widths, FFT sizes, codebook size, sample rate
+_DEPTH_FIELDS = ("n_layers", "n_codebooks", "n_heads")
+
+
+def _ceiling(name: str) -> int:
+    if name in _DEPTH_FIELDS or name.endswith("_depth"):
+        return MAX_DEPTH
+    return MAX_CONTEXT_FRAMES if name.endswith("_frames") else MAX_SIZE
+
+
+def file_config(cls, mapping, path, what: str):
+    """The config stored in model file ``path``, validated (types, the model's own checks,
+    ceilings) before any model is built; one-line errors name the file."""
+    if not isinstance(mapping, dict):
+        raise LiveBandError(f"{path}: {what} config is not a mapping")
+    try:
+        config = from_dict(cls, mapping, what)
+    except LiveBandError as exc:
+        raise LiveBandError(f"{path}: {exc}") from None
+    for f in dataclasses.fields(config):
+        check_size(getattr(config, f.name), f"{what}.{f.name}", path)
+    return config
+
+
+def check_size(value, key: str, path) -> None:
+    """An integer of a model file within [0, its ceiling] (other values pass)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        name = key.rsplit(".", 1)[-1]
+        if not 0 <= value <= _ceiling(name):
+            raise LiveBandError(f"{path}: {key} = {value} is outside [0, {_ceiling(name)}]")
+
+
+class _MetaSkeleton(TorchFunctionMode):
+    """Build a model without memory: the allocating factories (parameters, buffers) make meta
+    tensors and in-place init on them is skipped. Small computed tables (``arange`` & co.) stay
+    on the CPU: on meta they would import torch's compiler stack on first use (seconds)."""
+
+    _FACTORIES = (torch.empty, torch.zeros, torch.ones, torch.full, torch.rand, torch.randn)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = dict(kwargs or {})
+        if func in self._FACTORIES and kwargs.get("device") is None:
+            kwargs["device"] = "meta"
+        name = getattr(func, "__name__", "")
+        first = next((a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)), None)
+        if name.endswith("_") and not name.endswith("__") and first is not None and first.is_meta:
+            return first
+        return func(*args, **kwargs)
+
+
+def build_model(model_cls, config, state, path, what: str) -> torch.nn.Module:
+    """``model_cls(config)`` holding the file's weights ``state``. The model is first built as
+    a meta skeleton (no memory) and its state shapes compared with the file's, so a config
+    that does not describe the stored weights fails before any real allocation."""
+    if not isinstance(state, dict):
+        raise LiveBandError(f"{path}: {what} weights are not a state_dict")
+    with _MetaSkeleton():
+        skeleton = model_cls(config)
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    found = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else None for k, v in state.items()}
+    if expected != found:
+        key = sorted(set(expected.items()) ^ set(found.items()), key=str)[0][0]
+        raise LiveBandError(f"{path}: {what} weights do not fit this code's architecture (first difference: {key})")
+    model = model_cls(config)
+    load_weights(model, state, path, what)
+    return model
+
+
 def load_weights(module: torch.nn.Module, state: dict, path, what: str) -> None:
     """``load_state_dict`` with a one-line error when the file's architecture differs."""
     try:
@@ -129,13 +203,11 @@ def save_model(path: str | Path, kind: str, config, model: torch.nn.Module, **ex
 def load_autoencoder(path: str | Path, expect: AutoencoderConfig | None = None) -> CausalAutoencoder:
     """A trained autoencoder in eval mode; ``expect`` checks it matches the profile's architecture."""
     payload = load_checkpoint(path, kind="autoencoder")
-    config = from_dict(AutoencoderConfig, payload["config"], "autoencoder.model")
+    config = file_config(AutoencoderConfig, payload["config"], path, "autoencoder.model")
     if expect is not None and config != expect:
         diff = [f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(expect, f.name)]
         raise LiveBandError(f"{path}: autoencoder architecture differs from params ({diff[0]})")
-    model = CausalAutoencoder(config)
-    load_weights(model, payload["model"], path, "autoencoder")
-    return model.eval()
+    return build_model(CausalAutoencoder, config, payload.get("model"), path, "autoencoder").eval()
 
 
 @dataclasses.dataclass
@@ -173,22 +245,23 @@ def load_bundle(path: str | Path) -> AccompanimentBundle:
     kind = payload["kind"]
     if kind not in ("liveband", "smg"):
         raise LiveBandError(f"{path}: a '{kind}' checkpoint is not an accompaniment model")
-    ae_cfg = from_dict(AutoencoderConfig, payload["autoencoder"]["config"], "autoencoder")
-    autoencoder = CausalAutoencoder(ae_cfg)
-    load_weights(autoencoder, payload["autoencoder"]["model"], path, "autoencoder")
-    stats = LatentStats(payload["stats"]["mean"], payload["stats"]["std"])
-    extra = {}
+    check_size(payload.get("tau_frames"), "tau_frames", path)
     if kind == "liveband":
-        model = Generator(from_dict(GeneratorConfig, payload["config"], "generator"))
+        model_cls, config = Generator, file_config(GeneratorConfig, payload["config"], path, "generator")
     else:
         from liveband.models.rvq import ResidualVQ, RVQConfig
         from liveband.models.smg import SMG, SMGConfig
 
-        model = SMG(from_dict(SMGConfig, payload["config"], "smg"))
-        rvq = ResidualVQ(from_dict(RVQConfig, payload["rvq"]["config"], "rvq"))
-        load_weights(rvq, payload["rvq"]["model"], path, "RVQ")
-        extra["rvq"] = rvq.eval()
-    load_weights(model, payload["model"], path, kind)
+        model_cls, config = SMG, file_config(SMGConfig, payload["config"], path, "smg")
+        rvq_config = file_config(RVQConfig, payload["rvq"]["config"], path, "rvq")
+    ae_config = file_config(AutoencoderConfig, payload["autoencoder"]["config"], path, "autoencoder")
+    # every config is checked before the first model is built
+    autoencoder = build_model(CausalAutoencoder, ae_config, payload["autoencoder"]["model"], path, "autoencoder")
+    stats = LatentStats(payload["stats"]["mean"], payload["stats"]["std"])
+    extra = {}
+    if kind == "smg":
+        extra["rvq"] = build_model(ResidualVQ, rvq_config, payload["rvq"]["model"], path, "RVQ").eval()
+    model = build_model(model_cls, config, payload["model"], path, kind)
     extra["variant"] = payload.get("variant")
     extra["seed"] = payload.get("seed")
     extra["sampling"] = payload.get("sampling") or {}

@@ -17,6 +17,7 @@ import yaml
 
 from liveband.errors import LiveBandError
 from liveband.schema import (
+    check_name,
     field,
     from_dict,
     non_negative,
@@ -156,12 +157,6 @@ class GanParams:
     discriminator: dict[str, Any] = field(doc="DiscriminatorConfig fields except latent_dim, n_classes")
     train: GanTrainParams = field()
     variants: dict[str, GanVariant] = field(doc="name -> variant; one DAG target each")
-
-    def validate(self):
-        for name in self.variants:
-            if not name.replace("_", "").isalnum():
-                return f"variants.{name}", "names are letters, digits and underscores"
-        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -319,7 +314,7 @@ def merged_params(path: str | Path = "params.yaml", profile: str | None = None) 
     base = read_yaml(path)
     if not isinstance(base, dict):
         raise LiveBandError(f"{path}: expected a mapping at the top level")
-    name = profile or base.get("profile", "default")
+    name = check_name(profile or base.get("profile", "default"), "profile")
     if name != "default":
         overlay_path = path.parent / "profiles" / f"{name}.yaml"
         if not overlay_path.is_file():

@@ -8,6 +8,7 @@ an error string (or None) for a value that has the right type but a bad value.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from typing import Any, get_args, get_origin, get_type_hints
@@ -20,6 +21,19 @@ def field(default=dataclasses.MISSING, *, check=None, doc: str = "", default_fac
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+# Names that reach shell commands and paths (profiles, variants, evaluated systems): no
+# quotes, spaces, slashes, `$` or backticks, and no leading dot.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def check_name(name: Any, key: str) -> str:
+    """``name`` if it matches :data:`NAME_PATTERN`, else a one-line error naming ``key``."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise LiveBandError(f"{key}: {name!r} is not a valid name (letters, digits, '_', '.', '-'; "
+                            "no leading '.' or '-')")
+    return name
 
 
 def positive(v):
@@ -82,6 +96,9 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
         if not isinstance(value, dict):
             raise LiveBandError(f"{key}: expected a mapping, got {value!r}")
         _, vt = get_args(tp) or (Any, Any)
+        if dataclasses.is_dataclass(vt):  # a table of named entries: its keys become DAG names
+            for k in value:
+                check_name(k, f"{key}.{k!r}" if isinstance(k, str) else key)
         return {k: _coerce(v, vt, f"{key}.{k}") for k, v in value.items()}
     if tp is bool:
         if not isinstance(value, bool):

@@ -22,6 +22,7 @@ from liveband.metrics.cocola import (
     score,
     train_cocola_local,
 )
+from liveband.metrics.convert_weights import convert
 from liveband.metrics.spectral import hpss, stft
 
 SR = 16_000
@@ -156,7 +157,7 @@ class _TinyEncoder(nn.Module):
         return self.conv(x).mean(dim=(2, 3))  # (B, 4)
 
 
-def test_released_checkpoint_format_loads_without_running_pickled_code(tmp_path, monkeypatch):
+def test_released_checkpoint_format_converts_without_running_pickled_code(tmp_path, monkeypatch):
     # A Lightning-style checkpoint whose metadata holds a class this process cannot import.
     module_dir = tmp_path / "mods"
     (module_dir / "foreign_pkg").mkdir(parents=True)
@@ -178,7 +179,11 @@ def test_released_checkpoint_format_loads_without_running_pickled_code(tmp_path,
     monkeypatch.syspath_prepend(str(tmp_path / "nowhere"))
     sys.path.remove(str(module_dir))
 
-    scorer = CocolaScorer(path, encoder_factory=lambda: (_TinyEncoder(), 4))
+    with pytest.raises(LiveBandError, match=r"^metrics.cocola.checkpoint: .*convert_weights"):
+        CocolaScorer(path, encoder_factory=lambda: (_TinyEncoder(), 4))
+    converted = tmp_path / "cocola.pt"
+    convert(path, converted)
+    scorer = CocolaScorer(converted, encoder_factory=lambda: (_TinyEncoder(), 4))
     assert scorer.name == "COCOLA"
     feats = torch.from_numpy(np.stack([hpss_log_mel(_song(np.random.default_rng(1))[0])]))
     with torch.inference_mode():
@@ -186,4 +191,4 @@ def test_released_checkpoint_format_loads_without_running_pickled_code(tmp_path,
         assert torch.allclose(scorer.pair_scores(feats, feats, "full"), expected, atol=1e-5)
     assert "foreign_pkg" not in sys.modules  # the file's class was never imported
     with pytest.raises(LiveBandError, match="does not match the COCOLA architecture"):
-        CocolaScorer(path, encoder_factory=lambda: (nn.Conv2d(2, 4, 5), 4))
+        CocolaScorer(converted, encoder_factory=lambda: (nn.Conv2d(2, 4, 5), 4))

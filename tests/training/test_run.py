@@ -70,3 +70,35 @@ def test_changed_params_start_over(tmp_path):
 def test_warmup():
     assert warmup_lr(0, 1.0, 10) == pytest.approx(0.1)
     assert warmup_lr(9, 1.0, 10) == 1.0 and warmup_lr(500, 1.0, 10) == 1.0
+
+
+def test_interrupted_run_leaves_no_declared_curve(tmp_path):
+    _, run = train(tmp_path, 10, stop_after=7)       # checkpoint at 6, then "Ctrl-C"
+    assert not run.finished and (tmp_path / "ckpt.pt").exists()
+    assert not (tmp_path / "curve.csv").exists()
+    with pytest.raises(LiveBandError):
+        train(tmp_path / "b", 10, poison_at=4)      # a raised exception mid-run
+    assert not (tmp_path / "b" / "curve.csv").exists()
+    train(tmp_path, 10)                              # the completed rerun writes it, whole
+    assert len((tmp_path / "curve.csv").read_text().splitlines()) == 11
+
+
+def test_orphan_temp_of_a_killed_save_is_removed_on_resume(tmp_path):
+    train(tmp_path, 10, stop_after=3)
+    orphan = tmp_path / ".ckpt.pt.k3jx9_2a.tmp"      # what kill -9 during torch.save leaves
+    orphan.write_bytes(b"half a checkpoint")
+    other = tmp_path / ".curve.csv.a1b2c3.tmp"       # another target's temporary is not ours
+    other.write_text("x")
+    _, run = train(tmp_path, 10)
+    assert run.resumed_from == 3
+    assert not orphan.exists() and other.exists()
+
+
+def test_divergence_before_any_checkpoint_says_nothing_is_kept(tmp_path):
+    with pytest.raises(LiveBandError) as err:
+        train(tmp_path, 10, poison_at=1)             # checkpoint_every=3: none written yet
+    assert str(err.value) == ("training diverged at step 1: loss is nan; "
+                              "no checkpoint of this run was written yet, so nothing is kept")
+    assert not (tmp_path / "ckpt.pt").exists()
+    with pytest.raises(LiveBandError, match=f"the checkpoint of step 3 is kept at {tmp_path / 'ckpt.pt'}$"):
+        train(tmp_path, 10, poison_at=4)

@@ -1,5 +1,6 @@
 # Helpers shared by the rules (and only here).
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -18,9 +19,17 @@ def settings(*sections):
     return json.dumps({s: merged[s] for s in sections}, sort_keys=True)
 
 
-def stage(name, extra=""):
-    """The one command form every rule runs (dvc.yaml runs the same)."""
-    return f"python -m liveband.stages.{name} --profile {PROFILE}" + extra
+def stage(name, variant=None):
+    """The one command form every rule runs (dvc.yaml runs the same). Names are validated
+    identifiers (liveband.schema.NAME_PATTERN) and quoted as well; ``variant`` names the
+    wildcard that selects a params entry."""
+    cmd = f"python -m liveband.stages.{name} --profile '{PROFILE}'"
+    return cmd + (f" --variant '{{wildcards.{variant}}}'" if variant else "")
+
+
+def any_name(names):
+    """A wildcard constraint matching exactly these names."""
+    return "|".join(re.escape(n) for n in names)
 
 
 def code(stage_name):

@@ -50,9 +50,9 @@ rule evaluate:
     params:
         settings=settings("audio", "metrics", "evaluation"),
     wildcard_constraints:
-        system="|".join(EVAL_SYSTEMS),
+        system=any_name(EVAL_SYSTEMS),
     shell:
-        stage("evaluate", " --variant {wildcards.system}")
+        stage("evaluate", "system")
 
 
 rule tables:

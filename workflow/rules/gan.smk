@@ -20,6 +20,6 @@ rule train_gan:
     params:
         settings=settings("audio", "gan"),
     wildcard_constraints:
-        variant="|".join(GAN_VARIANTS),
+        variant=any_name(GAN_VARIANTS),
     shell:
-        stage("train_gan", " --variant {wildcards.variant}")
+        stage("train_gan", "variant")

@@ -37,6 +37,6 @@ rule train_smg:
     params:
         settings=settings("audio", "smg"),
     wildcard_constraints:
-        variant="|".join(SMG_VARIANTS),
+        variant=any_name(SMG_VARIANTS),
     shell:
-        stage("train_smg", " --variant {wildcards.variant}")
+        stage("train_smg", "variant")

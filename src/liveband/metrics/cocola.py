@@ -16,8 +16,9 @@ Two backends share :class:`AdherenceScorer` (``.name``, ``.score(mix, stem, sr, 
   Expected format: the authors' Lightning checkpoint (``.ckpt``: ``{"state_dict": ...}``
   with keys ``encoder.encoder.model.0.*`` (EfficientNet-B0, 2 input channels),
   ``encoder.projection.*``, ``layer_norm.*``, ``similarity.w``) or a bare state_dict with
-  those keys. It is read without executing pickled code: unknown classes in its metadata
-  load as inert placeholders. Needs the optional package ``efficientnet_pytorch``.
+  those keys. It is read with ``weights_only=True``; a Lightning file whose metadata names
+  foreign classes is refused until converted with ``python -m liveband.metrics.convert_weights``
+  (no pickled code ever runs). Needs the optional package ``efficientnet_pytorch``.
 - ``COCOLA-local``: the same recipe at a small size, trained here by
   :func:`train_cocola_local` (a few minutes on CPU). Its numbers are not comparable to the
   paper's COCOLA numbers and are never labelled COCOLA.

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from liveband.config import Params, load_params
 from liveband.errors import LiveBandError
+from liveband.schema import check_name
 from liveband.utils.atomic import write_json
 from liveband.utils.environment import environment
 
@@ -55,6 +56,12 @@ def run_stage(name: str, body: Callable[[Params, argparse.Namespace], None],
     if add_args is not None:
         add_args(parser)
     args = parser.parse_args(argv)
+    if getattr(args, "variant", None) is not None:
+        try:  # the variant names a log file before params are read
+            check_name(args.variant, "--variant")
+        except LiveBandError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     tag = name + (f"-{args.variant}" if getattr(args, "variant", None) else "")
     results = Path(args.results)
     setup_logging(results / "logs" / f"{tag}.log")

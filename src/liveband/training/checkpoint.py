@@ -2,11 +2,16 @@
 
 Saved with ``torch.save`` to a temporary file that is renamed into place, and loaded with
 ``weights_only=True`` so a checkpoint can never execute code. Only plain containers,
-tensors and numbers are stored (configs as dicts).
+tensors and numbers are stored (configs as dicts). Every checkpoint carries the SHA-256 of
+its content (``sha256``: tensors' bytes, dtypes and shapes, and every other value), checked
+on load: a flipped bit fails with a one-line error. Files from before the checksum load
+with a warning.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import random
 from pathlib import Path
@@ -17,6 +22,9 @@ import torch
 
 from liveband.errors import LiveBandError
 from liveband.utils.atomic import atomic_path
+
+log = logging.getLogger("liveband.checkpoint")
+CHECKSUM_KEY = "sha256"
 
 
 def rng_state() -> dict[str, Any]:
@@ -38,11 +46,39 @@ def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate((3, py, None))
 
 
+def _feed(digest, obj: Any) -> None:
+    """Hash ``obj`` canonically: type tags, lengths, sorted dict keys, tensor dtype/shape/bytes."""
+    if isinstance(obj, torch.Tensor):
+        t = obj.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"T{t.dtype}{tuple(obj.shape)}".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    elif isinstance(obj, dict):
+        digest.update(f"D{len(obj)}".encode())
+        for key in sorted(obj, key=repr):
+            _feed(digest, key)
+            _feed(digest, obj[key])
+    elif isinstance(obj, (list, tuple)):
+        digest.update(f"{type(obj).__name__[0]}{len(obj)}".encode())
+        for item in obj:
+            _feed(digest, item)
+    else:
+        text = repr(obj).encode()
+        digest.update(f"{type(obj).__name__}:{len(text)}:".encode() + text)
+
+
+def content_checksum(payload: dict[str, Any]) -> str:
+    """SHA-256 of everything in ``payload`` but its own checksum field."""
+    digest = hashlib.sha256()
+    _feed(digest, {k: v for k, v in payload.items() if k != CHECKSUM_KEY})
+    return digest.hexdigest()
+
+
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
-    """Write ``payload`` (must include 'kind', 'config' and 'step') atomically."""
+    """Write ``payload`` (must include 'kind', 'config' and 'step') atomically, with its checksum."""
     for key in ("kind", "config", "step"):
         if key not in payload:
             raise ValueError(f"checkpoint payload lacks '{key}'")
+    payload = {**payload, CHECKSUM_KEY: content_checksum(payload)}
     with atomic_path(path, suffix=".tmp") as tmp:
         torch.save(payload, tmp)
 
@@ -58,6 +94,10 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict[st
         raise LiveBandError(f"{path}: not a readable checkpoint ({type(exc).__name__})") from None
     if not isinstance(payload, dict) or "kind" not in payload:
         raise LiveBandError(f"{path}: not a liveband checkpoint (no 'kind' field)")
+    if CHECKSUM_KEY not in payload:
+        log.warning("%s: no weights checksum (written before liveband stored one); loaded unverified", path)
+    elif payload[CHECKSUM_KEY] != content_checksum(payload):
+        raise LiveBandError(f"{path}: weights checksum mismatch (the file is corrupt or was altered)")
     if kind is not None and payload["kind"] != kind:
         raise LiveBandError(f"{path}: checkpoint kind is '{payload['kind']}', expected '{kind}'")
     return payload

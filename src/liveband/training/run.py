@@ -3,9 +3,13 @@
 The loop itself owns its models, optimizers and the maths of a step; ``TrainingRun`` owns
 the bookkeeping around it: resuming from the last checkpoint (weights, optimizers, RNG,
 extra state such as AdaGP, and the training curve up to that step), checkpointing
-atomically every ``checkpoint_every`` steps, the curve log (CSV, rewritten atomically at
-each checkpoint), a progress bar, and a NaN/inf guard that stops with a one-line error while
-the last good checkpoint stays on disk.
+atomically every ``checkpoint_every`` steps, the curve log, a progress bar, and a NaN/inf
+guard that stops with a one-line error while the last good checkpoint stays on disk.
+
+The curve CSV is a declared pipeline output, so it is written only when the run completes
+(an interrupted job must leave no output a workflow tool would flag as incomplete); until
+then the curve travels inside the checkpoint, which lives outside the declared outputs.
+Temporaries left beside the checkpoint by a killed save are removed on resume.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from tqdm import tqdm
 
 from liveband.errors import LiveBandError
 from liveband.training.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from liveband.utils.atomic import write_text
+from liveband.utils.atomic import remove_stale_temps, write_text
 
 log = logging.getLogger("liveband.training")
 
@@ -73,6 +77,7 @@ class TrainingRun:
         self._stateful: dict[str, Stateful] = {}
         self._t0 = time.perf_counter()
         self.resumed_from: int | None = None
+        self.saved_step: int | None = None  # step of the checkpoint on disk, if any
 
     def attach(self, **objects: Stateful) -> TrainingRun:
         """Register models, optimizers and other state to checkpoint and restore."""
@@ -82,6 +87,8 @@ class TrainingRun:
     # --- resume / checkpoint -------------------------------------------------------------
     def resume(self) -> int:
         """Load the last checkpoint if there is one; returns the step to continue from."""
+        for stale in remove_stale_temps(self.checkpoint_path, suffix=".tmp"):
+            log.info("removed %s, left by an interrupted save", stale)
         if not self.checkpoint_path.exists():
             return 0
         payload = load_checkpoint(self.checkpoint_path, kind=self.kind)
@@ -95,7 +102,7 @@ class TrainingRun:
         set_rng_state(payload["rng"])
         self.step = int(payload["step"])
         self.rows = self._curve_from_tensor(payload.get("curve"))
-        self.resumed_from = self.step
+        self.resumed_from = self.saved_step = self.step
         log.info("resumed %s from step %d (%s)", self.kind, self.step, self.checkpoint_path)
         return self.step
 
@@ -106,7 +113,7 @@ class TrainingRun:
             "curve": self._curve_as_tensor(),
         }
         save_checkpoint(self.checkpoint_path, payload)
-        self._write_curve()
+        self.saved_step = self.step
 
     def _columns(self) -> list[str]:
         keys: list[str] = []
@@ -153,16 +160,16 @@ class TrainingRun:
                     self.save()
         finally:
             bar.close()
-            self._write_curve()  # also when resumed at the end: the CSV may have been removed
+            if self.finished:  # also when resumed at the end: the CSV may have been removed
+                self._write_curve()
 
     def record(self, step: int, stats: dict[str, float]) -> None:
         """Add a curve row; stops the run with a one-line error on NaN/inf."""
         bad = [k for k, v in stats.items() if not math.isfinite(float(v))]
         if bad:
-            raise LiveBandError(
-                f"training diverged at step {step}: {bad[0]} is {stats[bad[0]]}; "
-                f"the last good checkpoint is kept at {self.checkpoint_path}"
-            )
+            kept = (f"the checkpoint of step {self.saved_step} is kept at {self.checkpoint_path}"
+                    if self.saved_step is not None else "no checkpoint of this run was written yet, so nothing is kept")
+            raise LiveBandError(f"training diverged at step {step}: {bad[0]} is {stats[bad[0]]}; {kept}")
         row = {"step": float(step + 1), "seconds": round(time.perf_counter() - self._t0, 3)}
         row.update({k: float(v) for k, v in stats.items()})
         self.rows.append(row)

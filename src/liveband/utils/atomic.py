@@ -7,6 +7,7 @@ resumed run) would take it for a finished one.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -39,6 +40,19 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def remove_stale_temps(path: str | os.PathLike, suffix: str | None = None) -> list[Path]:
+    """Delete the temporaries ``atomic_path(path, suffix)`` left when its process was killed
+    (``.<name>.*<suffix>`` beside ``path``). Only for a target one process writes at a time."""
+    target = Path(path)
+    suffix = suffix if suffix is not None else target.suffix
+    stale = [p for p in target.parent.glob(f".{glob.escape(target.name)}.*")
+             if p.is_file() and p.name.endswith(suffix)] if target.parent.is_dir() else []
+    for p in stale:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+    return stale
 
 
 def _umask() -> int:
