@@ -59,6 +59,9 @@ rule tables:
     input:
         code("tables"),
         evals=expand("results/eval/{system}.json", system=EVAL_SYSTEMS),
+        examples=expand("results/eval/{system}.examples.csv", system=EVAL_SYSTEMS),
+        embeddings=expand("artifacts/eval/embeddings/{system}.npz", system=EVAL_SYSTEMS),
+        reference="artifacts/eval/reference.pt",
         reports=["results/autoencoder.json", "results/beat_tracker.json", "results/cocola_local.json",
                  "results/rvq.json", "results/latency.json"],  # latency: so the README's stage times are complete
     output:
