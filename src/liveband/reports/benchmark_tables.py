@@ -32,6 +32,9 @@ TABLE1_ROWS = (  # (row label, system name in evaluation.systems, paper row, tau
      "LiveBand bidirectional (offline bound)", "-"),
     ("LiveBand CLAP-conditioned, internal data", None, "LiveBand CLAP-conditioned, internal data", "0.1"),
 )
+TABLE2_ROWS = (("without sink", "gan_abl_nosink"), ("with sink", "gan_abl_sink"))  # (paper row, system)
+TABLE3_ROWS = (("Fixed GP, small weight", "gan_abl_gp_small"), ("Fixed GP, tuned weight", "gan_abl_gp_tuned"),
+               ("AdaGP", "gan_abl_sink"))
 NOT_RUN_CLAP = "not run"
 NOT_RUN_CLAP_REASON = ("The CLAP-conditioned row is not run: it needs the internal 20k-track corpus and CLAP "
                        "weights, neither available.")
@@ -114,11 +117,8 @@ def ablation_table(results: dict[str, dict], rows: list[tuple[str, str]], paper:
 
 
 def table2(results: dict[str, dict]) -> pd.DataFrame:
-    return ablation_table(results, [("without sink", "gan_abl_nosink"), ("with sink", "gan_abl_sink")],
-                          TABLE2, drift=True)
+    return ablation_table(results, list(TABLE2_ROWS), TABLE2, drift=True)
 
 
 def table3(results: dict[str, dict]) -> pd.DataFrame:
-    return ablation_table(results, [("Fixed GP, small weight", "gan_abl_gp_small"),
-                                    ("Fixed GP, tuned weight", "gan_abl_gp_tuned"), ("AdaGP", "gan_abl_sink")],
-                          TABLE3, drift=False)
+    return ablation_table(results, list(TABLE3_ROWS), TABLE3, drift=False)
