@@ -17,7 +17,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 NUMBER = r"[+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?"
-CELL = re.compile(rf"^({NUMBER}|{NUMBER} / ({NUMBER}|-)|-|not run)$")
+ESTIMATE = rf"{NUMBER}(?: \[{NUMBER}, {NUMBER}\])?"            # value [95% CI]
+SPREAD = rf"{NUMBER}-{NUMBER} \(\d+ seeds?\)"                  # min-max over training seeds
+PART = rf"(?:{ESTIMATE}|{SPREAD}|-)"
+CELL = re.compile(rf"^({PART}(?: / {PART})?|not run)$")
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +65,25 @@ def test_unavailable_backends_are_explained(ci_run):
 def test_every_stage_report_exists(ci_run):
     results = ci_run / "results"
     for name in ("data.json", "autoencoder.json", "rvq.json", "cocola_local.json", "beat_tracker.json",
-                 "README.md", "figures/drift.png", "figures/autoencoder_curves.png", "figures/gan_tau01.png"):
+                 "README.md", "figures/drift.png", "figures/autoencoder_curves.png", "figures/gan_tau01.png",
+                 "claims.md", "claims.csv", "environment.json"):
         assert (results / name).exists(), name
     evals = {p.stem: json.loads(p.read_text()) for p in (results / "eval").glob("*.json")}
     assert evals["gan_bidirectional"]["drift"] is None and evals["gan_tau01"]["drift"] is not None
     assert json.loads((results / "beat_tracker.json").read_text())["available"] is True
+
+
+@pytest.mark.slow
+def test_cells_carry_intervals_and_claims_carry_verdicts(ci_run):
+    results = ci_run / "results"
+    table = pd.read_csv(results / "table1.csv", dtype=str, keep_default_na=False)
+    gan = table[table.Model == "LiveBand"].iloc[1]          # tau 0.1
+    assert re.match(rf"^{ESTIMATE} / {ESTIMATE}$", gan["BA F1 (madmom) (ours)"]) and "[" in gan["BA F1 (madmom) (ours)"]
+    assert table.Model.str.contains("spread over training seeds").sum() == 2   # LiveBand tau 0.1 and SMG tau 0
+    claims = pd.read_csv(results / "claims.csv")
+    assert set(claims.verdict.str.split(" ").str[0]) <= {"reproduced", "contradicted", "inconclusive"}
+    assert len(claims) > 40 and claims.family.nunique() == 4
+    per_example = pd.read_csv(results / "eval" / "gan_tau01.examples.csv")
+    assert set(per_example.segment) == {0, 1} and per_example.example.nunique() >= 4
+    env = json.loads((results / "environment.json").read_text())
+    assert env["tables"]["torch"] and env["stages"]["train_gan-tau01"]["cpu"]

@@ -260,6 +260,17 @@ class EvaluationParams:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StatisticsParams:
+    """Stage `tables`: intervals, paired tests and the claims' verdicts (liveband.stats)."""
+
+    n_boot_mean: int = field(2000, check=positive, doc="bootstrap resamples for a mean over examples")
+    n_boot_set: int = field(200, check=positive, doc="clip-level bootstrap replicates of FAD/KAD")
+    level: float = field(0.95, check=probability, doc="confidence level of every interval")
+    alpha: float = field(0.05, check=probability, doc="family-wise error rate (Holm) of the claims")
+    seed: int = field(0, check=non_negative, doc="one seed: the same example draws for every system")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Params:
     profile: str = field(check=one_of("default", "ci", "paper"))
     audio: AudioParams = field()
@@ -272,6 +283,7 @@ class Params:
     smg: SMGParams = field()
     metrics: MetricsParams = field()
     evaluation: EvaluationParams = field()
+    statistics: StatisticsParams = field()
     latency: dict[str, Any] = field(doc="LatencySettings fields (src/liveband/streaming/latency.py)")
 
     def validate(self):

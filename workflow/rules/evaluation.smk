@@ -68,9 +68,13 @@ rule tables:
         tables=multiext("results/table1", ".csv", ".md", ".tex")
         + multiext("results/table2", ".csv", ".md", ".tex")
         + multiext("results/table3", ".csv", ".md", ".tex"),
+        claims=multiext("results/claims", ".csv", ".md"),
+        environment="results/environment.json",
         figure="results/figures/drift.png",
         readme="results/README.md",
     log:
         "results/logs/tables.log",
+    params:
+        settings=settings("evaluation", "statistics"),
     shell:
         stage("tables")

@@ -40,10 +40,9 @@ NOT_RUN_CLAP_REASON = ("The CLAP-conditioned row is not run: it needs the intern
                        "weights, neither available.")
 
 
-def unavailable_note(results: dict[str, dict]) -> str:
+def unavailable_note(columns: list[str]) -> str:
     """One sentence per paper backend that has no column of ours, with its reason."""
-    present = {k for res in results.values() for k in res["segments"][0]}
-    notes = [f"{metric} (ours): {reason}." for metric, (key, reason) in OURS_FOR_PAPER.items() if key not in present]
+    notes = [f"{metric} (ours): {reason}." for metric, (key, reason) in OURS_FOR_PAPER.items() if key not in columns]
     return " ".join(notes + [NOT_RUN_CLAP_REASON])
 
 
@@ -53,25 +52,6 @@ def fmt(value: float | None, signed: bool = False) -> str:
     return f"{value:+.3f}" if signed else f"{value:.3f}"
 
 
-def our_metric_keys(results: dict[str, dict]) -> list[str]:
-    """Our metric names in a stable order: FAD backends, BA, adherence modes."""
-    keys: list[str] = []
-    for res in results.values():
-        keys.extend(k for k in res["segments"][0] if k not in keys)
-    order = lambda k: (0 if k.startswith("FAD") else 1 if k.startswith("BA") else 2, k)  # noqa: E731
-    return sorted(keys, key=order)
-
-
-def cell(res: dict | None, key: str) -> str:
-    if res is None:
-        return NOT_RUN_CLAP
-    first = res["segments"][0].get(key)
-    if first is None:
-        return "-"
-    drift = (res.get("drift") or {}).get(key)
-    return f"{fmt(first['value'])} / {fmt(drift, signed=True)}"
-
-
 def paper_cell(row: str | None, metric: str) -> str:
     if row is None:
         return "-"
@@ -79,46 +59,59 @@ def paper_cell(row: str | None, metric: str) -> str:
     return f"{first:.2f} / {fmt(drift, signed=True) if drift is not None else '-'}"
 
 
-def table1(results: dict[str, dict]) -> pd.DataFrame:
-    """Our columns (named by backend) first, then the paper's; see ``unavailable_note``."""
-    keys = our_metric_keys(results)
+# ``cells[system]`` is a frame from :func:`liveband.reports.uncertainty.system_summary` (one row
+# per column: ``first_cell``, ``drift_cell``); ``spreads[system]`` one from ``seed_spread`` for a
+# system with seed replicas (printed as an extra row under it).
+
+
+def _ours(summary: pd.DataFrame | None, column: str, field: str) -> str:
+    if summary is None:
+        return "not run"
+    row = summary[summary.column == column]
+    return "-" if row.empty else str(row.iloc[0][field])
+
+
+def _spread_row(label: str, spread: pd.DataFrame, columns: list[str], fields: tuple[str, ...]) -> dict:
+    row = {"Model": f"{label}: spread over training seeds"}
+    for column in columns:
+        match = spread[spread.column == column]
+        row[f"{column} (ours)"] = " / ".join(str(match.iloc[0][f]) if not match.empty else "-" for f in fields)
+    return row
+
+
+def table1(cells: dict[str, pd.DataFrame], spreads: dict[str, pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """Our columns (named by backend; ``value [95% CI] / drift [95% CI]``) first, then the paper's."""
     rows = []
     for label, system, paper_row, tau in TABLE1_ROWS:
-        res = results.get(system) if system else None
+        summary = cells.get(system) if system else None
         row = {"Model": label, "tau [s]": tau}
-        for key in keys:
-            row[f"{key} (ours)"] = cell(res, key)
+        for column in columns:
+            first, drift = _ours(summary, column, "first_cell"), _ours(summary, column, "drift_cell")
+            row[f"{column} (ours)"] = first if first == "not run" else f"{first} / {drift}"
         for metric in PAPER_METRICS:
             row[f"{metric} (paper)"] = paper_cell(paper_row, metric)
         rows.append(row)
-    return pd.DataFrame(rows)
+        if system in spreads:
+            rows.append({"tau [s]": tau, **_spread_row(label, spreads[system], columns, ("first_cell", "drift_cell"))})
+    return pd.DataFrame(rows).fillna("-")
 
 
-def _value(res: dict | None, key: str, drift: bool) -> str:
-    if res is None:
-        return "not run"
-    if drift:
-        return fmt((res.get("drift") or {}).get(key), signed=True)
-    entry = res["segments"][0].get(key)
-    return fmt(entry["value"]) if entry else "-"
-
-
-def ablation_table(results: dict[str, dict], rows: list[tuple[str, str]], paper: dict, drift: bool) -> pd.DataFrame:
-    keys = our_metric_keys(results)
+def ablation_table(cells: dict[str, pd.DataFrame], columns: list[str], rows: list[tuple[str, str]], paper: dict,
+                   drift: bool) -> pd.DataFrame:
     out = []
     for label, system in rows:
         row = {"Model": label}
-        for key in keys:
-            row[f"{key} (ours)"] = _value(results.get(system), key, drift)
+        for column in columns:
+            row[f"{column} (ours)"] = _ours(cells.get(system), column, "drift_cell" if drift else "first_cell")
         for metric, value in zip(PAPER_METRICS, paper[label], strict=True):
             row[f"{metric} (paper)"] = f"{value:+.2f}" if drift else f"{value:.2f}"
         out.append(row)
     return pd.DataFrame(out)
 
 
-def table2(results: dict[str, dict]) -> pd.DataFrame:
-    return ablation_table(results, list(TABLE2_ROWS), TABLE2, drift=True)
+def table2(cells: dict[str, pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    return ablation_table(cells, columns, list(TABLE2_ROWS), TABLE2, drift=True)
 
 
-def table3(results: dict[str, dict]) -> pd.DataFrame:
-    return ablation_table(results, list(TABLE3_ROWS), TABLE3, drift=False)
+def table3(cells: dict[str, pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    return ablation_table(cells, columns, list(TABLE3_ROWS), TABLE3, drift=False)

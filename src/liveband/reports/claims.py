@@ -12,6 +12,10 @@ bootstrap), the Holm-adjusted p within the claim's family, and a verdict:
   and the CI's worse-side end lies within it; else *inconclusive* (no difference found is
   not evidence of no difference).
 - A missing system, segment or column: *inconclusive*, with the reason.
+- Seed check: when A or B has training-seed replicas (``X_seed1``), the same contrast is
+  estimated with each replica substituted; a reproduced/contradicted verdict stands only if
+  every replica's CI excludes 0 on the same side, else it becomes *inconclusive*
+  (seed-dependent). The bootstrap covers the choice of test examples, not of training seed.
 
 Metric flags: ``metric_flags`` maps a column to the validation checks it failed. A claim row
 on such a column cannot be reproduced or contradicted: its verdict becomes
@@ -24,6 +28,8 @@ Holm runs per (scale, family) and the rendered table puts the scales side by sid
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -35,7 +41,7 @@ from liveband.reports.benchmark_tables import TABLE1_ROWS, TABLE2_ROWS, TABLE3_R
 from liveband.reports.claims_list import CLAIMS, ROLES, Claim
 from liveband.reports.evidence import Evidence, MissingEvidence, Term
 from liveband.reports.paper_values import PAPER_METRICS, TABLE1, TABLE2, TABLE3
-from liveband.reports.uncertainty import format_interval
+from liveband.reports.uncertainty import format_interval, seed_groups
 from liveband.stats.multiple import holm
 from liveband.stats.paired import Comparison
 from liveband.utils.atomic import atomic_path, write_text
@@ -46,7 +52,7 @@ PAPER_ROWS = {  # paper table -> {system: row label}
     "table3": {system: row for row, system in TABLE3_ROWS},
 }
 ROW_COLUMNS = ["scale", "family", "claim", "statement", "source", "role", "column", "a", "b", "quantity", "kind",
-               "paper", "estimate", "ci_low", "ci_high", "test", "effect", "n", "p", "reason"]
+               "paper", "estimate", "ci_low", "ci_high", "test", "effect", "n", "p", "reason", "seed_replicas"]
 
 # --------------------------------------------------------------------------- the paper's side
 
@@ -146,8 +152,37 @@ def _claim_rows(claim: Claim, evidence: Evidence, scale: str) -> list[dict]:
             rows.append(row | {"reason": str(missing)})
             continue
         rows.append(row | {"estimate": c.estimate, "ci_low": c.low, "ci_high": c.high, "test": c.test,
-                           "effect": c.effect, "n": c.n, "p": c.p, "reason": ""})
+                           "effect": c.effect, "n": c.n, "p": c.p, "reason": "",
+                           "seed_replicas": seed_replicas(claim, column, evidence)})
     return rows
+
+
+def seed_replicas(claim: Claim, column: str, evidence: Evidence) -> str:
+    """The same contrast with training-seed replicas substituted for A and/or B (``X_seedK``), as
+    ``"estimate [low, high]"`` cells joined by ``; `` ("" when neither system has replicas). A
+    verdict must hold for every one of them (see :func:`seed_dependent`)."""
+    groups = seed_groups(evidence.systems)
+    options_a = groups.get(claim.a, [claim.a])
+    options_b = groups.get(claim.b, [claim.b]) if claim.b else [None]
+    cells = []
+    for a, b in itertools.product(options_a, options_b):
+        if (a, b) == (claim.a, claim.b):
+            continue
+        try:
+            c = evidence.estimate(column, contrast(dataclasses.replace(claim, a=a, b=b)))
+        except MissingEvidence:
+            continue
+        cells.append(f"{c.estimate:+.4g} [{c.low:+.4g}, {c.high:+.4g}]")
+    return "; ".join(cells)
+
+
+def seed_dependent(estimate: float, replicas: str) -> bool:
+    """True when some seed replica's interval does not exclude 0 on the side of ``estimate``."""
+    for cell in filter(None, (replicas or "").split("; ")):
+        low, high = (float(x) for x in cell.split("[")[1].rstrip("]").split(","))
+        if not ((estimate > 0 and low > 0) or (estimate < 0 and high < 0)):
+            return True
+    return False
 
 
 def evaluate_claims(evidence: Evidence | Mapping[str, Evidence], claims: Sequence[Claim] = CLAIMS,
@@ -175,6 +210,9 @@ def _verdict(row: dict, alpha: float, flags: Mapping[str, Sequence[str]], margin
         margin = margins.get(row["column"], margins.get(row["role"]))
         result = verdict(row["kind"], row["estimate"], row["ci_low"], row["ci_high"], row["p_holm"], alpha,
                          ROLES[row["role"]].lower_is_better, margin)
+    if result[0] != "inconclusive" and seed_dependent(row["estimate"], row.get("seed_replicas")):
+        result = ("inconclusive", f"seed-dependent: with other training seeds {row['seed_replicas']}; "
+                                  f"unflagged: {result[0]}")
     failed = flags.get(row["column"])
     if failed:
         unflagged = "" if result[0] == "inconclusive" else f"; unflagged: {result[0]}"
@@ -234,7 +272,8 @@ def claims_caption(evidence: Evidence, alpha: float = 0.05) -> str:
         f"two-sided p {p_set}. p (Holm): Holm-adjusted within the claim's family (one per paper table and "
         f"quantity). Verdict at alpha = {alpha:g}: reproduced = significant in the claimed direction; "
         "contradicted = significant the other way; inconclusive otherwise, or when a system or column is "
-        "missing. 'Not worse' claims are reproduced only by a significant gain or a CI inside a stated "
+        "missing, or when the same contrast with a training-seed replica of A or B (X_seed1) has a CI that "
+        "does not exclude 0 on the same side (seed-dependent). 'Not worse' claims are reproduced only by a significant gain or a CI inside a stated "
         "non-inferiority margin. A claim on a metric that failed validation is inconclusive whatever its test "
         "says (the unflagged verdict is shown)."
     )

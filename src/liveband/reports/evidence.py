@@ -39,6 +39,7 @@ from liveband.stats.set_level import (
 )
 
 META_COLUMNS = ("example", "segment", "inst_class")
+OPTIONAL_META = ("track", "mix_tracking_failed")  # descriptive columns that are not metrics
 Term = tuple[float, str, int]  # (coefficient, system, segment)
 
 
@@ -92,7 +93,7 @@ def read_examples(path: str | Path) -> pd.DataFrame:
         raise LiveBandError(f"{path}: missing column(s) {missing}")
     if df.duplicated(["example", "segment"]).any():
         raise LiveBandError(f"{path}: repeated (example, segment) rows")
-    metrics = [c for c in df.columns if c not in META_COLUMNS]
+    metrics = [c for c in df.columns if c not in META_COLUMNS + OPTIONAL_META]
     df[metrics] = df[metrics].apply(pd.to_numeric, errors="coerce")
     return df
 
@@ -135,7 +136,7 @@ class Evidence:
         """Set-level columns, then per-example ones (beat alignment first), first-seen order."""
         seen: list[str] = list(self.set_columns)
         for system in self.systems.values():
-            seen += [c for c in system.examples.columns if c not in META_COLUMNS and c not in seen]
+            seen += [c for c in system.examples.columns if c not in META_COLUMNS + OPTIONAL_META and c not in seen]
         group = lambda c: 0 if c in self.set_columns else 1 if c.startswith("BA") else 2  # noqa: E731
         return sorted(seen, key=lambda c: (group(c), seen.index(c)))
 

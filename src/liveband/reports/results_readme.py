@@ -29,7 +29,18 @@ def _timings() -> str:
     return "\n".join(lines) + "\n"
 
 
-def results_readme(params, results: dict[str, dict]) -> str:
+def _claims_lead(claims) -> str:
+    """The verdicts first: counts, then every reproduced or contradicted claim in a line."""
+    from liveband.reports.claims import verdict_counts
+
+    decided = claims[claims["verdict"].isin(["reproduced", "contradicted"])]
+    lines = [f"- **{r.verdict}**: {r.statement} ({r.column}: {r.estimate:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}], "
+             f"Holm p = {r.p_holm:.2g})" for r in decided.itertuples()]
+    return (f"Verdicts over {len(claims)} claim x metric rows: {verdict_counts(claims)}. The full table with the "
+            f"paper's numbers, tests and every inconclusive row is `claims.md`.\n\n" + "\n".join(lines) + "\n")
+
+
+def results_readme(params, results: dict[str, dict], claims, env: dict) -> str:
     m = params.metrics
     ae = _load("results/autoencoder.json") or {}
     beat = _load("results/beat_tracker.json") or {}
@@ -41,7 +52,22 @@ def results_readme(params, results: dict[str, dict]) -> str:
     sep = cocola.get("test_separation", {}).get("full", {})
     ae_line = ", ".join(f"{k}: SI-SDR {v['SI-SDR [dB]']} dB, MR-STFT {v['MR-STFT distance']}"
                         for k, v in ae.items() if isinstance(v, dict))
+    from liveband.utils.environment import describe
+
+    seed_note = ", ".join(f"{k} (training seed {v.get('training_seed')})" for k, v in results.items()
+                          if v.get("training_seed") is not None and "_seed" in k)
     return f"""# Results
+
+## Does LiveBand reproduce the paper's claims? (`claims.md`)
+{_claims_lead(claims)}
+## How far these numbers carry
+{describe(env)} (all stages: `environment.json`). Float kernels differ between CPU types, so a
+rerun is bit-identical only on the same machine type; on another CPU the trained models and every
+table move. What carries across machines is what the intervals and the training-seed spread
+allow: every cell has a 95% bootstrap interval over the {next(iter(results.values()))['n_examples']}
+test examples, and the headline systems were trained with more than one seed ({seed_note or "none"});
+Table 1's "spread over training seeds" rows give the range between seeds. A difference smaller than
+that spread is not evidence, whatever its interval.
 
 Produced by the `{params.profile}` profile of this repository's pipeline. Every number here
 was computed by the pipeline; nothing is copied in except the paper's values, which stand in
@@ -53,9 +79,14 @@ Regenerate everything: `snakemake --cores N` (or `make pipeline`); one stage: `d
 (e.g. `dvc repro tables`, `dvc repro evaluate@gan_tau01`) or `snakemake results/table1.md`.
 
 ## Tables
+- `claims.md`/`.csv` — every ordering the paper claims in Tables 1-3 and sections 6.1-6.3, tested here
+  (paired tests, Holm within each family) with a verdict: reproduced / contradicted / inconclusive.
 - `table1.*` — main benchmark (paper Table 1): ground truth, the codec ceiling (ground truth through
-  our autoencoder), a mismatched-mix reference, SMG at tau 0 and 1 s, LiveBand at tau 0, 0.1, 1 s and
-  the bidirectional bound. Cells are `first segment / drift`.
+  our autoencoder), a mismatched-mix reference (a same-class stem of another song), SMG at tau 0 and
+  1 s, LiveBand at tau 0, 0.1, 1 s and the bidirectional bound. Cells are
+  `first segment [95% CI] / drift [95% CI]`.
+- `eval/<system>.examples.csv` — every per-example score of every system (both segments), so any
+  other test can be run on them; the per-clip embeddings are in `artifacts/eval/embeddings/`.
 - `table2.*` — sink ablation (paper Table 2), drift only.
 - `table3.*` — gradient-penalty ablation (paper Table 3): fixed small, fixed tuned, AdaGP.
 - `table5.*` — streaming latency (paper Table 5), from the `latency` stage when present.

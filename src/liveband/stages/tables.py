@@ -1,12 +1,17 @@
-"""Stage `tables`: Tables 1-3 (CSV, Markdown, LaTeX), the drift figure and results/README.md.
+"""Stage `tables`: Tables 1-3 with 95% intervals, the claims table, the drift figure, the
+environment record and results/README.md.
 
-Reads every ``results/eval/<system>.json`` and the stage reports, and writes them beside
-the paper's numbers, naming the backend behind every column and the profile that ran.
+Reads every system's per-example scores and per-clip embeddings (``evaluate``) and the FAD/KAD
+reference set (``eval_reference``). Every cell is ``value [95% CI] / drift [95% CI]`` (bootstrap
+over examples; FAD/KAD: clip-level bootstrap against the fixed reference); systems trained with
+several seeds get a row with the spread between seeds. The paper's claims are tested with paired
+tests, Holm-corrected within each family, and get a verdict (``results/claims.md``).
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import logging
 import sys
@@ -17,55 +22,99 @@ import numpy as np
 
 from liveband.config import Params
 from liveband.reports.benchmark_tables import table1, table2, table3, unavailable_note
+from liveband.reports.claims import claims_caption, evaluate_claims, write_claims
+from liveband.reports.evidence import BootstrapSettings, Evidence, load_system, set_level_columns
 from liveband.reports.plots import save_figure
 from liveband.reports.results_readme import results_readme
 from liveband.reports.tables import write_table
+from liveband.reports.uncertainty import seed_groups, seed_spread, system_summary
 from liveband.stages.runner import run_stage
-from liveband.utils.atomic import write_text
+from liveband.stats.frechet import FrechetDistance
+from liveband.training.checkpoint import load_checkpoint
+from liveband.utils.atomic import write_json, write_text
+from liveband.utils.environment import describe, environment
 
 log = logging.getLogger("liveband.tables")
 R = Path("results")
+UNREPORTED = ("harmonic margin", "percussive margin")
 
 
-def drift_figure(results: dict[str, dict], path: Path) -> None:
-    streaming = {k: v for k, v in results.items() if v.get("drift")}
-    keys = sorted({k for v in streaming.values() for k in v["drift"]})
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.6), squeeze=False)
-    for ax, key in zip(axes[0], keys, strict=True):
+def drift_figure(cells: dict, path: Path) -> None:
+    """Drift (second - first segment) with its 95% interval, per streaming system and metric."""
+    streaming = {k: v for k, v in cells.items() if np.isfinite(v.drift.to_numpy(dtype=float)).any()}
+    columns = list(next(iter(streaming.values())).column)
+    fig, axes = plt.subplots(1, len(columns), figsize=(3.0 * len(columns), 0.35 * len(streaming) + 1.8),
+                             squeeze=False)
+    for ax, column in zip(axes[0], columns, strict=True):
         names = list(streaming)
-        values = [streaming[n]["drift"].get(key, np.nan) for n in names]
-        ax.barh(names, values, color=["tab:red" if v > 0 and key.startswith("FAD") else "tab:blue" for v in values])
+        rows = [streaming[n][streaming[n].column == column].iloc[0] for n in names]
+        values = np.array([r.drift for r in rows], dtype=float)
+        err = np.array([[r.drift - r.drift_ci_low, r.drift_ci_high - r.drift] for r in rows], dtype=float).T
+        worse = values > 0 if column.startswith(("FAD", "KAD")) else values < 0
+        ax.barh(names, values, xerr=err, color=np.where(worse, "tab:red", "tab:blue"), capsize=2)
         ax.axvline(0, color="k", lw=0.8)
-        ax.set_title(f"{key}\n(second - first 10 s)", fontsize=8)
+        ax.set_title(f"{column}\n(second - first segment)", fontsize=8)
         ax.tick_params(labelsize=7)
-    fig.suptitle("Drift per streaming system (FAD: lower is better; BA, adherence: higher is better)", fontsize=9)
+    fig.suptitle("Drift per streaming system with 95% intervals (red: worse over time)", fontsize=9)
     save_figure(fig, path)
 
 
+def environments() -> dict:
+    """The environment of every stage that produced these results (from their timing records)."""
+    seen = {}
+    for path in sorted(glob.glob(str(R / "timings" / "*.json"))):
+        record = json.loads(Path(path).read_text())
+        if record.get("environment"):
+            seen[record["stage"]] = record["environment"]
+    return seen
+
+
+def build_evidence(params: Params) -> Evidence:
+    reference = load_checkpoint("artifacts/eval/reference.pt", kind="eval_reference")["embeddings"]
+    reference = {k: v.numpy().astype(np.float64) for k, v in reference.items()}
+    st = params.statistics
+    systems = {s: load_system(R / "eval", "artifacts/eval/embeddings", s) for s in params.evaluation.systems}
+    for system in systems.values():  # the margin is reported for the full mode (all modes stay in the CSVs)
+        system.examples.drop(columns=[c for c in system.examples.columns if c.endswith(UNREPORTED)], inplace=True)
+    return Evidence(systems, reference, set_level_columns({"FAD": FrechetDistance()}, reference),
+                    BootstrapSettings(n_boot_mean=st.n_boot_mean, n_boot_set=st.n_boot_set, seed=st.seed,
+                                      level=st.level))
+
+
 def run(params: Params, args: argparse.Namespace) -> None:
-    results = {}
-    for name in params.evaluation.systems:
-        results[name] = json.loads((R / "eval" / f"{name}.json").read_text())
-    profile = params.profile
-    n = results["ground_truth"]["n_examples"]
-    seg = params.evaluation.segment_seconds
-    common = (f"Profile '{profile}', {n} test examples, segments of {seg:g} s starting "
-              f"{params.evaluation.lead_frames} latent frames in. Cells: first segment / drift (second - first).")
-    write_table(table1(results), R / "table1",
+    evidence = build_evidence(params)
+    columns = evidence.columns()
+    cells = {s: system_summary(evidence, s, columns) for s in params.evaluation.systems}
+    spreads = {base: seed_spread(evidence, members, columns)
+               for base, members in seed_groups(params.evaluation.systems).items()}
+    env = environment(params.profile)
+    write_json(R / "environment.json", {"tables": env, "stages": environments()})
+    n = len(evidence.systems["ground_truth"].examples.query("segment == 0"))
+    st = params.statistics
+    common = (f"Profile '{params.profile}', {n} test examples, segments of {params.evaluation.segment_seconds:g} s "
+              f"starting {params.evaluation.lead_frames} latent frames in. Cells: value [{st.level:.0%} bootstrap "
+              f"interval over examples; FAD: clip-level] / drift (second - first segment) [interval]. "
+              f"{describe(env)}; reruns are bit-identical only on the same CPU type.")
+    write_table(table1(cells, spreads, columns), R / "table1",
                 f"Table 1: main benchmark. {common} Our metric backends are named in each column header; "
-                f"the paper's columns are its reported values. {unavailable_note(results)}")
-    write_table(table2(results), R / "table2",
-                f"Table 2: sink ablation at tau 0.1 s, drift only (ablation-length models). {common}")
+                f"the paper's columns are its reported values. Rows 'spread over training seeds' give the "
+                f"range (min-max) of the point values over the seeds trained. {unavailable_note(columns)}")
+    write_table(table2(cells, columns), R / "table2",
+                f"Table 2: sink ablation at tau 0.1 s, drift only (ablation-length models; 'with sink' is "
+                f"the tau01 model at step {params.gan.train.snapshot_step}, same settings and seed). {common}")
     variants = params.gan.variants
-    write_table(table3(results), R / "table3",
+    write_table(table3(cells, columns), R / "table3",
                 f"Table 3: gradient-penalty ablation, first segment (ablation-length models). {common} "
                 f"Fixed weights here: small = {variants['abl_gp_small'].gp_weight:g}, 'tuned' = "
                 f"{variants['abl_gp_tuned'].gp_weight:g} (AdaGP's starting weight; no sweep was run to tune "
-                f"it); AdaGP = the abl_sink model (target advantage "
+                f"it); AdaGP = the tau01 model at the ablation step (target advantage "
                 f"{params.gan.train.gradient_penalty.target_advantage:g}).")
-    drift_figure(results, R / "figures" / "drift.png")
-    write_text(R / "README.md", results_readme(params, results))
-    log.info("tables written for profile %s", profile)
+    rows = evaluate_claims(evidence, alpha=st.alpha)
+    write_claims(rows, R / "claims", claims_caption(evidence, st.alpha) + f" {describe(env)}.")
+    drift_figure({k: v for k, v in cells.items() if k in params.evaluation.systems}, R / "figures" / "drift.png")
+    results = {name: json.loads((R / "eval" / f"{name}.json").read_text()) for name in params.evaluation.systems}
+    write_text(R / "README.md", results_readme(params, results, rows, env))
+    log.info("tables written for profile %s", params.profile)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,9 +20,9 @@ from liveband import builders
 from liveband.config import Params
 from liveband.data.latent_norm import LatentStats
 from liveband.data.latent_store import CropSampler, LatentShard
+from liveband.models.generator import Generator
 from liveband.reports.plots import plot_curves
 from liveband.stages.runner import run_stage, training_args
-from liveband.models.generator import Generator
 from liveband.training.gan import GanSetup, load_snapshot, train_gan
 
 log = logging.getLogger("liveband.train_gan")
