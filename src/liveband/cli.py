@@ -149,8 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     acc.add_argument("--checkpoint", required=True, help="a generator.pt (LiveBand) or smg.pt bundle")
     acc.add_argument("--instrument", required=True, help="Slakh class to generate, e.g. Bass, Drums, Piano, or null")
     acc.add_argument("--tau", type=TAU, default=None, help="anticipation in seconds; must match the checkpoint")
-    acc.add_argument("--out", required=True, help="accompaniment WAV/FLAC, aligned with the input")
-    acc.add_argument("--preview", default=None, help="optional stereo file: left = input, right = generated")
+    acc.add_argument("--out", required=True, help="accompaniment .wav/.flac (16-bit), aligned with the input; "
+                                                   "written as the stream runs, renamed into place at the end")
+    acc.add_argument("--preview", default=None, help="optional stereo .wav/.flac: left = input, right = generated "
+                                                      "(both scaled by 1 / max(1, input peak))")
     acc.add_argument("--seed", type=SEED, default=0, help="noise / sampling seed")
     acc.add_argument("--temperature", type=TEMPERATURE, default=None,
                      help="SMG sampling temperature, 0 = greedy (default: the checkpoint's smg.sampling)")
@@ -179,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="anticipation in seconds; must match the checkpoint (it is also the time budget)")
     src = jam.add_mutually_exclusive_group()
     src.add_argument("--input", metavar="FILE", help="a mix file, released at real-time pace (any rate or "
-                                                   "channel count; other rates are resampled first)")
+                                                   "channel count; other rates are resampled as it streams)")
     src.add_argument("--input-device", metavar="NAME",
                      help="a sound input device: a unique part of its name, or its index (--list-devices)")
     dst = jam.add_mutually_exclusive_group()

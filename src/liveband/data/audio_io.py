@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import struct
 from collections.abc import Iterator
 from math import gcd
@@ -176,7 +177,11 @@ class AudioWriter:
         # soundfile reports a short write with an AssertionError, libsndfile errors as RuntimeError
         except (OSError, RuntimeError, AssertionError) as exc:
             self.abort()
-            raise LiveBandError(f"{_named(self.flag, self.path)}: cannot write ({_short(exc)})") from None
+            reason = _short(exc)
+            with contextlib.suppress(OSError):  # libsndfile says only "System error." on a full disk
+                if not isinstance(exc, OSError) and shutil.disk_usage(self.path.parent).free < 2**20:
+                    reason += "; the disk is full"
+            raise LiveBandError(f"{_named(self.flag, self.path)}: cannot write ({reason})") from None
 
 
 def write_audio(path: str | os.PathLike, audio: np.ndarray, sr: int, subtype: str | None = None) -> None:

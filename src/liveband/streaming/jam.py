@@ -15,7 +15,8 @@ fade-out of ``fade_ms``, then silence; the next on-time block starts with a fade
 length. The model itself still runs every frame, so its caches stay in step with the input and
 every later frame is exactly what it would have been. The stream never stops for a miss.
 
-*Memory* is fixed however long the stream: one frame of input, a sink buffer of at most
+*Memory* is fixed however long the stream: one frame of input (a file is decoded, downmixed
+and resampled block by block, ``streaming.file_io``), a sink buffer of at most
 ``tau + 2`` frames (files are written incrementally to a temporary file renamed at the end),
 a fixed histogram of step times for the percentiles and at most ``MAX_LISTED_MISSES`` miss
 records. *Ctrl-C* stops at the next frame; the output and the report are still written.
