@@ -4,44 +4,56 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from liveband.errors import LiveBandError
 
 
 def _accompany(args: argparse.Namespace) -> int:
+    from liveband.data.audio_io import output_format
+    from liveband.utils.outputs import check_outputs
+
+    check_outputs({"--out": args.out, "--preview": args.preview},
+                  {"the input": args.mix, "--checkpoint": args.checkpoint})
+    output_format(args.out, "--out")
+    if args.preview is not None:
+        output_format(args.preview, "--preview")
     import torch
 
     from liveband.builders import load_bundle
     from liveband.data.classes import CLASS_VOCAB, parse_instrument
-    from liveband.models.generator import seconds_to_frames
-    from liveband.streaming.files import accompany_file, write_result
+    from liveband.streaming.files import accompany_file
 
     torch.set_num_threads(args.threads)
-    bundle = load_bundle(args.checkpoint)
     instrument = parse_instrument(args.instrument)
-    if args.tau is not None:
-        frames = seconds_to_frames(args.tau, bundle.autoencoder.cfg.frame_rate)
-        if frames != bundle.tau_frames:
-            raise LiveBandError(f"--tau: {args.tau} s is {frames} frames, but {args.checkpoint} was trained "
-                                f"for {bundle.tau_frames} frames")
+    bundle = load_bundle(args.checkpoint)
+    _check_tau(args.tau, bundle, args.checkpoint)
     sampling = dict(bundle.extra.get("sampling") or {})
     if args.temperature is not None:
         sampling["temperature"] = args.temperature
     if args.top_k is not None:
         sampling["top_k"] = args.top_k
-    result = accompany_file(bundle, args.mix, instrument, seed=args.seed, **sampling)
-    write_result(result, args.out, args.preview)
+    result = accompany_file(bundle, args.mix, instrument, args.out, args.preview, seed=args.seed, **sampling)
     summary = {
         "input": str(args.mix), "output": str(args.out), "model": bundle.kind,
         "instrument": CLASS_VOCAB[instrument], "tau_frames": bundle.tau_frames,
         "tau_seconds": round(bundle.tau_frames / bundle.autoencoder.cfg.frame_rate, 4),
-        "audio_seconds": round(result.audio.shape[-1] / result.sample_rate, 3),
+        "audio_seconds": round(result.audio_seconds, 3),
         "wall_seconds": round(result.wall_seconds, 3), "real_time_factor": round(result.real_time_factor, 2),
         "notes": result.notes,
     }
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def _check_tau(tau: float | None, bundle, checkpoint: str) -> None:
+    from liveband.models.generator import seconds_to_frames
+
+    frames = None if tau is None else seconds_to_frames(tau, bundle.autoencoder.cfg.frame_rate)
+    if frames is not None and frames != bundle.tau_frames:
+        raise LiveBandError(f"--tau: {tau} s is {frames} frames, but {checkpoint} was trained "
+                            f"for {bundle.tau_frames} frames")
 
 
 def _jam(args: argparse.Namespace) -> int:
@@ -59,20 +71,23 @@ def _jam(args: argparse.Namespace) -> int:
         raise LiveBandError("jam: give --out FILE or --output-device NAME")
     if args.no_wait and (args.input is None or args.out is None):
         raise LiveBandError("--no-wait: only for --input FILE with --out FILE (a device runs in real time)")
+    from liveband.data.audio_io import output_format
+    from liveband.utils.outputs import check_outputs, write_errors
+
+    check_outputs({"--out": args.out, "--report": args.report},
+                  {"the input": args.input, "--checkpoint": args.checkpoint})
+    if args.out is not None:
+        output_format(args.out, "--out")
     import torch
 
     from liveband.builders import load_bundle
     from liveband.data.classes import CLASS_VOCAB, parse_instrument
-    from liveband.models.generator import seconds_to_frames
     from liveband.utils.atomic import write_json
 
     torch.set_num_threads(args.threads)
     instrument = parse_instrument(args.instrument)
     bundle = load_bundle(args.checkpoint)
-    frame_rate = bundle.autoencoder.cfg.frame_rate
-    if args.tau is not None and seconds_to_frames(args.tau, frame_rate) != bundle.tau_frames:
-        raise LiveBandError(f"--tau: {args.tau} s is {seconds_to_frames(args.tau, frame_rate)} frames, but "
-                            f"{args.checkpoint} was trained for {bundle.tau_frames} frames")
+    _check_tau(args.tau, bundle, args.checkpoint)
     clock = jam.SkipClock() if args.no_wait else jam.WallClock()
     session = jam.open_session(bundle, instrument, input_path=args.input, input_device=args.input_device,
                                out_path=args.out, output_device=args.output_device, clock=clock,
@@ -82,15 +97,50 @@ def _jam(args: argparse.Namespace) -> int:
     report = {"input": args.input or f"device:{args.input_device}",
               "output": args.out or f"device:{args.output_device}", "checkpoint": str(args.checkpoint),
               "model": bundle.kind, "instrument": CLASS_VOCAB[instrument],
-              "tau_seconds": round(bundle.tau_frames / frame_rate, 4), "seed": args.seed, **report}
+              "tau_seconds": round(bundle.tau_frames / bundle.autoencoder.cfg.frame_rate, 4),
+              "seed": args.seed, **report}
     if args.report is not None:
-        write_json(args.report, report)
+        with write_errors("--report", args.report):
+            write_json(args.report, report)
     print(jam.summary_line(report))
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors (a bad or missing option) are one-line LiveBandErrors like every other error."""
+
+    def error(self, message: str):
+        raise LiveBandError(f"{message.removeprefix('argument ')} (see {self.prog} --help)")
+
+
+def _number(low: float, high: float, *, integer: bool = False, above: bool = False):
+    """An argparse type: a finite number (or an integer) in [low, high], or (low, high] with ``above``."""
+    def parse(text: str):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {'an integer' if integer else 'a number'}: '{text}'") from None
+        if not (math.isfinite(value) and (value > low if above else value >= low) and value <= high):
+            kind, bounds = ("an integer ", (low, high)) if integer else ("", (f"{low:g}", f"{high:g}"))
+            raise argparse.ArgumentTypeError(f"must be {kind}{'>' if above else '>='} {bounds[0]} and <= {bounds[1]}, "
+                                             f"got '{text}'")
+        return value
+
+    parse.__name__ = "int" if integer else "float"
+    return parse
+
+
+SEED = _number(0, 2**63 - 1, integer=True)        # torch.Generator.manual_seed's range
+THREADS = _number(1, 1024, integer=True)
+TAU = _number(0, 60)                              # seconds; the checkpoint's tau decides
+MILLISECONDS = _number(0, 60_000, above=True)     # a frame budget: positive, at most a minute
+FADE_MS = _number(0, 1000)
+TEMPERATURE = _number(0, 1e6)
+TOP_K = _number(1, 2**31 - 1, integer=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="liveband", description=__doc__)
+    parser = _Parser(prog="liveband", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     acc = sub.add_parser("accompany", help="stream a mix file through a model, frame by frame",
                          description="Stream MIX through the streaming encoder, the model's step and the "
@@ -98,14 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
     acc.add_argument("mix", help="input mix (any sample rate / channel count; converted with a note)")
     acc.add_argument("--checkpoint", required=True, help="a generator.pt (LiveBand) or smg.pt bundle")
     acc.add_argument("--instrument", required=True, help="Slakh class to generate, e.g. Bass, Drums, Piano, or null")
-    acc.add_argument("--tau", type=float, default=None, help="anticipation in seconds; must match the checkpoint")
-    acc.add_argument("--out", required=True, help="accompaniment WAV/FLAC, aligned with the input")
-    acc.add_argument("--preview", default=None, help="optional stereo file: left = input, right = generated")
-    acc.add_argument("--seed", type=int, default=0, help="noise / sampling seed")
-    acc.add_argument("--temperature", type=float, default=None,
+    acc.add_argument("--tau", type=TAU, default=None, help="anticipation in seconds; must match the checkpoint")
+    acc.add_argument("--out", required=True, help="accompaniment .wav/.flac (16-bit), aligned with the input; "
+                                                   "written as the stream runs, renamed into place at the end")
+    acc.add_argument("--preview", default=None, help="optional stereo .wav/.flac: left = input, right = generated "
+                                                      "(both scaled by 1 / max(1, input peak))")
+    acc.add_argument("--seed", type=SEED, default=0, help="noise / sampling seed")
+    acc.add_argument("--temperature", type=TEMPERATURE, default=None,
                      help="SMG sampling temperature, 0 = greedy (default: the checkpoint's smg.sampling)")
-    acc.add_argument("--top-k", type=int, default=None, help="SMG top-k (default: the checkpoint's smg.sampling)")
-    acc.add_argument("--threads", type=int, default=1,
+    acc.add_argument("--top-k", type=TOP_K, default=None, help="SMG top-k (default: the checkpoint's smg.sampling)")
+    acc.add_argument("--threads", type=THREADS, default=1,
                      help="torch CPU threads (default 1: batch-1 streaming is latency-bound, and more "
                           "threads oversubscribe a busy machine)")
     acc.set_defaults(func=_accompany)
@@ -125,11 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     jam.add_argument("--checkpoint", help="a generator.pt (LiveBand) or smg.pt bundle, e.g. "
                                           "artifacts/gan/tau01/generator.pt")
     jam.add_argument("--instrument", help="Slakh class to generate, e.g. Bass, Drums, Piano, or null")
-    jam.add_argument("--tau", type=float, default=None,
+    jam.add_argument("--tau", type=TAU, default=None,
                      help="anticipation in seconds; must match the checkpoint (it is also the time budget)")
     src = jam.add_mutually_exclusive_group()
     src.add_argument("--input", metavar="FILE", help="a mix file, released at real-time pace (any rate or "
-                                                   "channel count; other rates are resampled first)")
+                                                   "channel count; other rates are resampled as it streams)")
     src.add_argument("--input-device", metavar="NAME",
                      help="a sound input device: a unique part of its name, or its index (--list-devices)")
     dst = jam.add_mutually_exclusive_group()
@@ -138,13 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
     dst.add_argument("--output-device", metavar="NAME", help="a sound output device (name part or index)")
     jam.add_argument("--report", metavar="JSON", default=None,
                      help="write frames, deadline misses, step-time percentiles, budget and RTF here")
-    jam.add_argument("--seed", type=int, default=0, help="noise / sampling seed (same as accompany's)")
-    jam.add_argument("--threads", type=int, default=1,
+    jam.add_argument("--seed", type=SEED, default=0, help="noise / sampling seed (same as accompany's)")
+    jam.add_argument("--threads", type=THREADS, default=1,
                      help="torch CPU threads (default 1: batch-1 streaming is latency-bound)")
-    jam.add_argument("--budget-ms", type=float, default=None,
+    jam.add_argument("--budget-ms", type=MILLISECONDS, default=None,
                      help="time budget per frame in ms; needed for tau = 0 (default one frame, 92.9 ms), "
                           "otherwise tau frames")
-    jam.add_argument("--fade-ms", type=float, default=10.0,
+    jam.add_argument("--fade-ms", type=FADE_MS, default=10.0,
                      help="fade length around a concealed (late) frame (default 10 ms)")
     jam.add_argument("--no-wait", action="store_true",
                      help="with --input FILE: skip the idle waits; compute times and deadlines are "
@@ -155,8 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except LiveBandError as exc:
         print(f"error: {exc}", file=sys.stderr)

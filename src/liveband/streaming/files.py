@@ -10,22 +10,28 @@ import numpy as np
 import torch
 
 from liveband.builders import AccompanimentBundle
-from liveband.data.audio_io import load_for_model, write_audio
+from liveband.data.audio_io import AudioWriter, read_blocks
 from liveband.streaming.accompanist import Accompanist
+from liveband.streaming.file_io import FileSink, MixStream, open_mix
 
 
 @dataclass
 class AccompanimentResult:
-    audio: np.ndarray        # (C, T) aligned with the input: sample i plays with input sample i
-    mix: np.ndarray          # (C, T) the input at the model's rate and channel count
+    """What ``accompany_file`` wrote (the audio is on disk, not in memory)."""
+
+    samples: int             # output length = input length at the model's rate
     sample_rate: int
-    wall_seconds: float
+    wall_seconds: float      # compute time of the streaming pass
     notes: list[str]
+
+    @property
+    def audio_seconds(self) -> float:
+        return self.samples / self.sample_rate
 
     @property
     def real_time_factor(self) -> float:
         """Audio seconds produced per second of compute (> 1 is faster than real time)."""
-        return (self.audio.shape[-1] / self.sample_rate) / max(self.wall_seconds, 1e-9)
+        return self.audio_seconds / max(self.wall_seconds, 1e-9)
 
 
 def accompany_array(bundle: AccompanimentBundle, mix: np.ndarray, instrument: int, seed: int = 0,
@@ -60,17 +66,41 @@ def accompany_batch(bundle: AccompanimentBundle, mixes: np.ndarray, instruments:
     return out[..., :n], seconds
 
 
-def accompany_file(bundle: AccompanimentBundle, mix_path: str | Path, instrument: int, seed: int = 0,
+def accompany_file(bundle: AccompanimentBundle, mix_path: str | Path, instrument: int, out: str | Path,
+                   preview: str | Path | None = None, seed: int = 0, block: int = 16384,
                    **sampling) -> AccompanimentResult:
-    sr, channels = bundle.autoencoder.cfg.sample_rate, bundle.autoencoder.cfg.channels
-    mix, notes = load_for_model(mix_path, sr, channels)
-    audio, seconds = accompany_array(bundle, mix, instrument, seed, **sampling)
-    return AccompanimentResult(audio, mix, sr, seconds, notes)
+    """Stream a mix file through ``bundle`` into ``out`` (and ``preview``) in fixed memory.
+
+    The mix is decoded, converted and pushed ``block`` samples at a time; the accompaniment is
+    written as it comes (``FileSink``, aligned with the input). Same audio as ``accompany_array``
+    on the whole converted mix, up to float rounding and 16-bit PCM. The preview (left = input,
+    right = the written accompaniment, both divided by ``max(1, peak)``) is written in a second
+    pass that decodes the mix again beside the finished ``out``: the peak is known only at the end.
+    """
+    ae = bundle.autoencoder.cfg
+    mix = open_mix(mix_path, ae.sample_rate, ae.channels, block)
+    acc = Accompanist(bundle, instrument, seed=seed, **sampling)
+    sink = FileSink(out, ae.sample_rate, ae.channels, lead=acc.tau * acc.hop)
+    samples, peak, seconds, ok = 0, 0.0, 0.0, False
+    try:
+        for chunk in mix:
+            samples += chunk.shape[-1]
+            peak = max(peak, float(np.abs(chunk).max()))
+            start = time.perf_counter()
+            generated = acc.push(torch.from_numpy(chunk)[None])[0].numpy()          # (C, k * hop)
+            seconds += time.perf_counter() - start
+            sink.write(generated, samples)
+        ok = True
+    finally:
+        sink.close(samples, ok=ok)
+    if preview is not None:
+        write_preview(mix, out, preview, scale=1.0 / max(1.0, peak))
+    return AccompanimentResult(samples, ae.sample_rate, seconds, mix.notes)
 
 
-def write_result(result: AccompanimentResult, out: str | Path, preview: str | Path | None = None) -> None:
-    write_audio(out, result.audio, result.sample_rate)
-    if preview is not None:  # left = input, right = generated
-        stereo = np.stack([result.mix.mean(0), result.audio.mean(0)])
-        peak = max(1.0, float(np.abs(stereo).max()))
-        write_audio(preview, stereo / peak, result.sample_rate)
+def write_preview(mix: MixStream, accompaniment: str | Path, preview: str | Path, scale: float) -> None:
+    """Stereo listening file: left = the mix (mono), right = the accompaniment file (clipped to
+    [-1, 1] when written), both times ``scale``; block by block, beside each other."""
+    with AudioWriter(preview, mix.sample_rate, 2, flag="--preview") as writer:
+        for left, right in zip(mix, read_blocks(accompaniment, mix.block), strict=True):
+            writer.write(scale * np.stack([left.mean(0), right.mean(0)]))

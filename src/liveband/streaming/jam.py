@@ -15,7 +15,8 @@ fade-out of ``fade_ms``, then silence; the next on-time block starts with a fade
 length. The model itself still runs every frame, so its caches stay in step with the input and
 every later frame is exactly what it would have been. The stream never stops for a miss.
 
-*Memory* is fixed however long the stream: one frame of input, a sink buffer of at most
+*Memory* is fixed however long the stream: one frame of input (a file is decoded, downmixed
+and resampled block by block, ``streaming.file_io``), a sink buffer of at most
 ``tau + 2`` frames (files are written incrementally to a temporary file renamed at the end),
 a fixed histogram of step times for the percentiles and at most ``MAX_LISTED_MISSES`` miss
 records. *Ctrl-C* stops at the next frame; the output and the report are still written.
@@ -27,14 +28,10 @@ idle waits skipped, so a file is accounted as if paced, faster than real time) o
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import dataclasses
 import math
-import os
 import queue
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,6 +44,7 @@ import torch
 from liveband.builders import AccompanimentBundle
 from liveband.errors import LiveBandError
 from liveband.streaming.accompanist import Accompanist
+from liveband.streaming.file_io import FileSink, open_mix
 
 MAX_LISTED_MISSES = 100
 LATE_POLICY = ("late block replaced by the last played block mirrored in time under a {fade} ms "
@@ -159,31 +157,10 @@ def array_source(audio: np.ndarray, sample_rate: int, block: int) -> PacedSource
 
 
 def file_source(path: str | Path, sample_rate: int, channels: int, block: int) -> PacedSource:
-    """An audio file played live. At the model's sample rate it is read block by block (fixed
-    memory for any length); at another rate it is decoded and resampled whole first (a note says so)."""
-    import soundfile as sf
-
-    from liveband.data.audio_io import audio_info, load_for_model, to_channels
-
-    info = audio_info(path)  # one-line errors for a missing or unreadable file
-    if info.samplerate != sample_rate:
-        audio, notes = load_for_model(path, sample_rate, channels)
-        src = array_source(audio, sample_rate, block)
-        src.notes = notes + ["decoded whole to resample"]
-        return src
-
-    def blocks() -> Iterator[np.ndarray]:
-        try:
-            with sf.SoundFile(str(path)) as f:
-                for data in f.blocks(blocksize=block, dtype="float32", always_2d=True):
-                    if not np.isfinite(data).all():
-                        raise LiveBandError(f"{path}: contains NaN or inf samples")
-                    yield to_channels(np.ascontiguousarray(data.T), channels)
-        except (RuntimeError, sf.LibsndfileError) as exc:
-            raise LiveBandError(f"{path}: corrupt or truncated audio ({' '.join(str(exc).split())[:160]})") from None
-
-    notes = [f"{info.channels} -> {channels} channels"] if info.channels != channels else []
-    return PacedSource(blocks(), sample_rate, channels, notes)
+    """An audio file played live, decoded (and resampled, downmixed) block by block: fixed memory
+    for any length and rate; a truncated or corrupt file stops the stream with a one-line error."""
+    mix = open_mix(path, sample_rate, channels, block)
+    return PacedSource(iter(mix), sample_rate, channels, mix.notes)
 
 
 def import_sounddevice(flag: str):
@@ -265,75 +242,6 @@ class DeviceSource:
 
 
 # ----------------------------------------------------------------------------- sinks
-
-
-class FileSink:
-    """The accompaniment aligned with the input, written incrementally to a temporary file beside
-    ``path`` that is renamed onto it when the stream ends (also after Ctrl-C; removed on an error).
-
-    Sample i of the file plays with input sample i: it starts with ``lead`` samples of silence
-    (tau frames, before any prediction exists) and never runs ahead of the input consumed so far,
-    so at most ``lead + hop`` samples wait in memory.
-    """
-
-    def __init__(self, path: str | Path, sample_rate: int, channels: int, lead: int):
-        import soundfile as sf
-
-        self.path = Path(path)
-        fmt = self.path.suffix.lstrip(".").upper() or "WAV"
-        if fmt not in sf.available_formats():
-            raise LiveBandError(f"--out: {self.path}: unknown audio format '{fmt}' (use .wav or .flac)")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=self.path.suffix, dir=self.path.parent)
-        os.close(fd)
-        self.tmp = Path(tmp)
-        self._file = sf.SoundFile(tmp, "w", samplerate=sample_rate, channels=channels, format=fmt,
-                                  subtype="PCM_16")
-        self.channels = channels
-        self.pending: collections.deque[np.ndarray] = collections.deque()
-        if lead:
-            self.pending.append(np.zeros((channels, lead), np.float32))
-        self.pending_samples = lead
-        self.written = 0
-
-    def write(self, block: np.ndarray, input_samples: int) -> None:
-        """Queue a (C, n) block; write out everything up to ``input_samples``."""
-        self.pending.append(block)
-        self.pending_samples += block.shape[-1]
-        self._emit(input_samples)
-
-    def _emit(self, upto: int) -> None:
-        while self.pending and self.written < upto:
-            head = self.pending[0]
-            n = min(head.shape[-1], upto - self.written)
-            self._file.write(np.clip(head[:, :n], -1.0, 1.0).T)
-            self.written += n
-            self.pending_samples -= n
-            if n == head.shape[-1]:
-                self.pending.popleft()
-            else:
-                self.pending[0] = head[:, n:]
-
-    def buffered_samples(self) -> int:
-        return self.pending_samples
-
-    def close(self, input_samples: int, ok: bool = True) -> None:
-        """Write up to ``input_samples`` (silence where nothing was produced) and rename into place;
-        with ``ok=False`` (an error) remove the temporary file instead."""
-        try:
-            if ok:
-                self._emit(input_samples)
-                if self.written < input_samples:
-                    self._file.write(np.zeros((input_samples - self.written, self.channels), np.float32))
-                    self.written = input_samples
-            self._file.close()
-            if ok:
-                os.replace(self.tmp, self.path)
-        finally:
-            self.pending.clear()
-            self.pending_samples = 0
-            with contextlib.suppress(FileNotFoundError):
-                self.tmp.unlink()
 
 
 class DeviceSink:
