@@ -22,5 +22,6 @@ rule all:
         rules.autoencoder_report.output,
         expand(rules.train_gan.output, variant=GAN_VARIANTS),
         expand(rules.train_smg.output, variant=SMG_VARIANTS),
+        rules.metric_validation.output,
         rules.tables.output,
         rules.latency.output,

@@ -44,6 +44,9 @@ def test_paper_profile_has_the_paper_audio_format():
     (lambda d: d["audio"].pop("channels"), "audio.channels: missing key"),
     (lambda d: d["data"]["synthetic"].update(tempo_bpm=[180, 70]), "data.synthetic.tempo_bpm"),
     (lambda d: d.update(profile="huge"), "profile"),
+    (lambda d: d["metric_validation"].update(shifts_seconds=[0.05, -1.0]), "metric_validation.shifts_seconds"),
+    (lambda d: d["metric_validation"].update(snrs_db=[]), "metric_validation.snrs_db"),
+    (lambda d: d["metric_validation"].update(alpha=2.0), "metric_validation.alpha"),
 ])
 def test_bad_params_name_the_key(tmp_path, edit, key):
     path = copy_params(tmp_path, edit)

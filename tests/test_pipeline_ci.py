@@ -66,7 +66,8 @@ def test_every_stage_report_exists(ci_run):
     results = ci_run / "results"
     for name in ("data.json", "autoencoder.json", "rvq.json", "cocola_local.json", "beat_tracker.json",
                  "README.md", "figures/drift.png", "figures/autoencoder_curves.png", "figures/gan_tau01.png",
-                 "claims.md", "claims.csv", "environment.json"):
+                 "claims.md", "claims.csv", "environment.json",
+                 "metric_validation.json", "metric_validation.md", "figures/metric_validation.png"):
         assert (results / name).exists(), name
     evals = {p.stem: json.loads(p.read_text()) for p in (results / "eval").glob("*.json")}
     assert evals["gan_bidirectional"]["drift"] is None and evals["gan_tau01"]["drift"] is not None

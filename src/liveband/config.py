@@ -259,6 +259,26 @@ class EvaluationParams:
     systems: dict[str, EvalSystem] = field()
 
 
+def _positive_items(values):
+    return None if values and all(v > 0 for v in values) else "must be a non-empty list of values > 0"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricValidationParams:
+    n_examples: int = field(check=positive, doc="test-list examples used (at most the list's length)")
+    shifts_seconds: tuple[float, ...] = field(check=_positive_items, doc="delays of the true stem: adherence and BA F1 must fall")
+    snrs_db: tuple[float, ...] = field(doc="white noise added to the true stem: FAD/KAD must rise")
+    lowpass_hz: float = field(check=positive, doc="cut-off of the low-passed stem: FAD/KAD must rise")
+    n_bootstrap: int = field(check=positive, doc="clip resamples for the set-level (FAD/KAD) checks")
+    alpha: float = field(check=probability, doc="level of every check (per-example: after Holm)")
+    seed: int = field(check=non_negative, doc="noise, same-class partners, bootstrap")
+
+    def validate(self):
+        if not self.snrs_db:
+            return "snrs_db", "must list at least one SNR"
+        return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class StatisticsParams:
     """Stage `tables`: intervals, paired tests and the claims' verdicts (liveband.stats)."""
@@ -284,6 +304,7 @@ class Params:
     metrics: MetricsParams = field()
     evaluation: EvaluationParams = field()
     statistics: StatisticsParams = field()
+    metric_validation: MetricValidationParams = field()
     latency: dict[str, Any] = field(doc="LatencySettings fields (src/liveband/streaming/latency.py)")
 
     def validate(self):

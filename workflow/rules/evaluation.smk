@@ -55,6 +55,25 @@ rule evaluate:
         stage("evaluate", "system")
 
 
+rule metric_validation:
+    input:
+        code("metric_validation"),
+        test_list="artifacts/eval/test_list.csv",
+        reference="artifacts/eval/reference.pt",
+        cocola="artifacts/metrics/cocola_local.pt",
+        autoencoder="artifacts/autoencoder/model.pt",
+    output:
+        report="results/metric_validation.json",
+        table=multiext("results/metric_validation", ".csv", ".md"),
+        figure="results/figures/metric_validation.png",
+    log:
+        "results/logs/metric_validation.log",
+    params:
+        settings=settings("audio", "metrics", "evaluation", "metric_validation"),
+    shell:
+        stage("metric_validation")
+
+
 rule tables:
     input:
         code("tables"),

@@ -1,4 +1,4 @@
-"""Scoring one segment of many examples: FAD per embedding backend (set level), beat-alignment
+"""Scoring one segment of many examples: FAD and KAD per embedding backend (set level), beat-alignment
 F1 and adherence per example, after the public baseline's front end (-18 LUFS, 16 kHz, mono).
 """
 
@@ -12,6 +12,7 @@ import torch
 from liveband.metrics.beats import BeatTracker, beat_f1
 from liveband.metrics.cocola import AdherenceScorer, chunk_features
 from liveband.metrics.fad import Embedder, fad
+from liveband.metrics.kad import KAD_SCALE, kad, kad_name
 from liveband.metrics.loudness import prepare_for_metrics
 
 EVAL_RATE = 16_000
@@ -76,6 +77,10 @@ class SegmentScores:
         for name, clips in self.embeddings.items():
             result = fad(reference[name], np.concatenate(clips))
             out[name] = {"value": result.value, "n_reference": result.n_reference, "n_eval": result.n_eval}
+        for name, clips in self.embeddings.items():  # KAD on the same embeddings, after every FAD key
+            k = kad(reference[name], np.concatenate(clips))
+            out[kad_name(name)] = {"value": k.value, "n_reference": k.n_reference, "n_eval": k.n_eval,
+                                   "bandwidth": k.bandwidth, "scale": KAD_SCALE}
         for key, values in self.columns(adherence_name, tracker_name).items():
             values = np.asarray(values, dtype=np.float64)
             if np.isfinite(values).any():

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy.signal import butter, sosfilt
 
 from liveband.builders import autoencoder_config, load_autoencoder
 from liveband.config import Params
@@ -25,6 +24,7 @@ from liveband.data.audio_crops import read_window
 from liveband.data.audio_io import to_channels
 from liveband.data.slakh import read_index
 from liveband.errors import LiveBandError
+from liveband.evaluation.degradations import lowpass
 from liveband.losses.spectral import multi_resolution_stft_distance
 from liveband.metrics.sisdr import si_sdr
 from liveband.reports.plots import plot_curves
@@ -58,11 +58,6 @@ def test_excerpts(index: pd.DataFrame, n: int, seconds: float, sr: int, channels
     return torch.from_numpy(np.stack(out))
 
 
-def lowpass(audio: torch.Tensor, cutoff: float, sr: int) -> torch.Tensor:
-    sos = butter(8, cutoff, btype="low", fs=sr, output="sos")
-    return torch.from_numpy(sosfilt(sos, audio.numpy(), axis=-1).astype(np.float32))
-
-
 @torch.inference_mode()
 def streaming_gap(model, audio: torch.Tensor, offline: torch.Tensor) -> float:
     """Max |streaming - offline| over one excerpt, encoded in odd-sized chunks, decoded frame by frame."""
@@ -88,7 +83,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
     candidates = {
         "autoencoder": recon,
         "silence": torch.zeros_like(audio),
-        f"low-pass {rep.lowpass_hz:g} Hz": lowpass(audio, rep.lowpass_hz, sr),
+        f"low-pass {rep.lowpass_hz:g} Hz": torch.from_numpy(lowpass(audio.numpy(), rep.lowpass_hz, sr)),
         "autoencoder, shuffled frames": shuffled,
     }
     rows = []
