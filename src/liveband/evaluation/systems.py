@@ -11,6 +11,7 @@ import liveband.models.generator  # noqa: F401  (load_bundle builds these: they 
 import liveband.models.rvq  # noqa: F401
 import liveband.models.smg  # noqa: F401
 from liveband.builders import load_autoencoder, load_bundle
+from liveband.evaluation.codec import round_trip
 from liveband.streaming.files import accompany_batch
 
 KINDS = ("ground_truth", "codec", "mismatched", "liveband", "smg")
@@ -45,7 +46,7 @@ class System:
         if self.kind == "mismatched":  # a real stem of another song against this mix
             return list(partner_targets)
         if self.kind == "codec":
-            return [self._codec(t) for t in targets]
+            return [round_trip(self.autoencoder, t) for t in targets]
         if not self.streaming:
             return [self._bidirectional(m, i, s) for m, i, s in zip(mixes, instruments, seeds)]
         out, seconds = accompany_batch(self.bundle, np.stack(mixes), list(instruments), list(seeds),
@@ -54,9 +55,6 @@ class System:
         self.audio_seconds += sum(m.shape[-1] for m in mixes) / sample_rate
         return list(out)
 
-    def _codec(self, target: np.ndarray) -> np.ndarray:
-        audio = self.autoencoder.decode(self.autoencoder.encode(torch.from_numpy(target)[None]))[0].numpy()
-        return np.pad(audio, ((0, 0), (0, target.shape[-1] - audio.shape[-1])))
 
     def _bidirectional(self, mix: np.ndarray, instrument: int, seed: int) -> np.ndarray:
         """The offline upper bound: non-causal passes over windows of the training length."""
