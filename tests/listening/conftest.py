@@ -70,3 +70,70 @@ def kit():
 def session():
     """``session(config, key, scores=None, seed=0)``: a complete, passing response."""
     return make_session
+
+
+def all_tokens(config: dict) -> list[str]:
+    """Every audio token a kit config names (items, training, instructed, headphone check)."""
+    tokens = [s for t in config["tests"] for it in t["items"] for s in it["stimuli"]]
+    tokens += [x["stimulus"] for t in config["tests"] for x in t["training"]]
+    tokens.append(config["attention"]["instructed"]["stimulus"])
+    tokens.append(config["headphone_check"]["stimulus"])
+    return tokens
+
+
+def write_kit_folder(root, config: dict, seconds: float = 0.25):
+    """A servable kit folder as stage listening_kit lays it out: the page, config.json,
+    audio/<token>.wav (short 16-bit tones) and manifest.json."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    import numpy as np
+    import soundfile as sf
+
+    from liveband.listening.page_files import copy_page
+
+    root = Path(root)
+    (root / "audio").mkdir(parents=True)
+    copy_page(root)
+    (root / "config.json").write_text(json.dumps(config, indent=2))
+    sr = 22050
+    t = np.arange(int(sr * seconds)) / sr
+    for i, token in enumerate(all_tokens(config)):
+        tone = 0.2 * np.sin(2 * np.pi * (220 + 20 * i) * t) * np.minimum(1, 50 * np.minimum(t, t[::-1]))
+        sf.write(root / "audio" / f"{token}.wav", tone.astype(np.float32), sr, subtype="PCM_16")
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    manifest = {"files": {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                          for p in files}}
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return root
+
+
+@pytest.fixture
+def kit_folder(tmp_path):
+    """``kit_folder(config) -> Path``: the served kit folder at tmp_path/listening/kit."""
+    return lambda config: write_kit_folder(tmp_path / "listening" / "kit", config)
+
+
+@pytest.fixture
+def kit_server():
+    """``kit_server(kit_dir, responses=None) -> (server, base_url)``: `liveband listen` on a free
+    loopback port in a thread, stopped after the test."""
+    import threading
+
+    from liveband.listening.server import KitServer, load_kit
+
+    started = []
+
+    def start(kit_dir, responses=None):
+        server = KitServer(load_kit(kit_dir, responses), "127.0.0.1", 0, quiet=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        started.append((server, thread))
+        return server, server.url
+
+    yield start
+    for server, thread in started:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
