@@ -6,6 +6,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
+import signal
+import subprocess
+import sys
 import urllib.parse
 
 import pytest
@@ -147,3 +151,21 @@ def test_cli_listen_reports_bad_kit(tmp_path, capsys):
     assert cli.main(["listen", "--kit", str(tmp_path / "missing"), "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --kit") and err.count("\n") == 1
+
+
+def test_cli_listen_prints_url_and_stops_on_ctrl_c(kit, kit_folder, tmp_path):
+    config, _ = kit
+    kit_dir = kit_folder(config)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-m", "liveband.cli", "listen", "--kit", str(kit_dir), "--port", "0",
+                             "--responses", str(tmp_path / "out")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        assert request(url, path="/index.html")[0] == 200
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "stopped" in out
