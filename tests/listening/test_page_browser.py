@@ -94,6 +94,12 @@ def click_next(driver) -> None:
     wait(driver, lambda d: d.execute_script("return window.lbTest.state().step") == before + 1)
 
 
+def rating_inputs_enabled(driver) -> list[bool]:
+    """Whether each rating radio button of the page is enabled (`:disabled` counts the fieldset)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('fieldset[data-dimension] input')].map(i => !i.matches(':disabled'))")
+
+
 def rate(driver, clip, dimension: str, value: int) -> None:
     clip.find_element("css selector", f"fieldset[data-dimension='{dimension}'] input[value='{value - 1}']").click()
 
@@ -143,9 +149,9 @@ def test_whole_session_stored_and_valid(page):
             click_next(driver)
             continue
         assert kind == "item"
-        assert not any(i.is_enabled() for i in css(driver, "fieldset[data-dimension] input"))
+        assert set(rating_inputs_enabled(driver)) == {False}
         driver.execute_script("window.lbTest.finishPlayback()")
-        assert all(i.is_enabled() for i in css(driver, "fieldset[data-dimension] input"))
+        assert set(rating_inputs_enabled(driver)) == {True}
         index = driver.execute_script("return window.lbTest.state().step")
         if not reloaded and index == 5:  # second item page of the first test: reload midway
             rate_page(driver, config, key, only_first=True)
@@ -181,6 +187,22 @@ def test_whole_session_stored_and_valid(page):
     assert all(r["played_to_end"] for r in ratings)
     assert all(r["rating"] == SCORES[key[r["stimulus"]][2]] for r in ratings if r["kind"] != "instructed")
     assert len({r["order"] for r in ratings}) == len(ratings) // 2  # both dimensions share a clip's order
+
+
+def test_opens_from_a_local_folder(page):
+    """From file:// the page asks for config.json once, then runs; clips play from audio/;
+    nothing is posted."""
+    driver, _, responses, config, _, _ = page
+    kit_dir = responses.parent / "kit"
+    driver.get((kit_dir / "index.html").as_uri() + "?fast=1")
+    wait(driver, lambda d: css(d, "#config-file"))[0].send_keys(str(kit_dir / "config.json"))
+    assert step(driver) == "consent"
+    css(driver, "#consent")[0].click()
+    click_next(driver)
+    css(driver, "button.play")[0].click()  # the headphone clip, played for real from the folder
+    wait(driver, lambda d: css(d, "fieldset input")[0].is_enabled())
+    assert driver.execute_script("return window.lbTest.response()")["session_id"]
+    assert not responses.exists()
 
 
 def shown_orders(driver, url: str, seed: int) -> dict[str, list[str]]:

@@ -61,6 +61,20 @@ def test_serves_page_and_config(served):
     assert request(url, path="/audio/missing.wav")[0] == 404
 
 
+def test_byte_ranges(served):
+    """Audio is served in byte ranges too (Safari's media player asks for them)."""
+    url, kit_dir, *_ = served
+    wav = (kit_dir / "audio" / "hp.wav").read_bytes()
+    status, headers, body = request(url, path="/audio/hp.wav", headers={"Range": "bytes=0-3"})
+    assert (status, body, headers["Content-Range"]) == (206, b"RIFF", f"bytes 0-3/{len(wav)}")
+    status, _, body = request(url, path="/audio/hp.wav", headers={"Range": "bytes=-10"})
+    assert status == 206 and body == wav[-10:]
+    status, _, body = request(url, path="/audio/hp.wav", headers={"Range": "bytes=40-"})
+    assert status == 206 and body == wav[40:]
+    assert request(url, path="/audio/hp.wav", headers={"Range": f"bytes={len(wav)}-"})[0] == 416
+    assert request(url, path="/audio/hp.wav", headers={"Range": "bytes=0-1,4-5"})[2] == wav
+
+
 def test_path_traversal_refused(served, tmp_path):
     url, kit_dir, *_ = served
     secret = tmp_path / "listening" / "secret.txt"

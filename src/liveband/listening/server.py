@@ -101,9 +101,20 @@ class KitHandler(BaseHTTPRequestHandler):
             self._send_json(status, {"error": "refused" if status == 403 else "not found"}, head=head)
             return
         data = target.read_bytes()
-        self.send_response(200)
+        span = byte_range(self.headers.get("Range"), len(data))
+        if span == "unsatisfiable":
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{len(data)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200 if span is None else 206)
+        if span is not None:  # Safari plays media only from servers that answer byte ranges
+            self.send_header("Content-Range", f"bytes {span[0]}-{span[1] - 1}/{len(data)}")
+            data = data[span[0]:span[1]]
         self.send_header("Content-Type", CONTENT_TYPES.get(target.suffix.lower(), "application/octet-stream"))
         self.send_header("Content-Length", str(len(data)))
+        self.send_header("Accept-Ranges", "bytes")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Content-Type-Options", "nosniff")
         if target == self.server.kit.root / "config.json":
@@ -192,6 +203,24 @@ def resolve_in_kit(root: Path, request_path: str) -> tuple[int, Path | None]:
         if not real.is_relative_to(root):
             return 403, None
     return (200, real) if real.is_file() else (404, None)
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """[start, stop) of a single `Range: bytes=a-b` / `a-` / `-n` header; None to send the whole
+    file (no header, or a form this server does not split, e.g. several ranges); "unsatisfiable"."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first, _, last = header[len("bytes="):].strip().partition("-")
+    try:
+        if first == "":
+            start, stop = max(0, size - int(last)), size
+        else:
+            start, stop = int(first), (min(int(last) + 1, size) if last else size)
+    except ValueError:
+        return None
+    if start >= size or start >= stop:
+        return "unsatisfiable"
+    return start, stop
 
 
 def store_response(kit: Kit, obj: dict) -> tuple[int, dict]:

@@ -475,15 +475,10 @@
   }
 
   async function readConfig() {
-    try {
-      const reply = await fetch("config.json", { cache: "no-cache" });
-      if (!reply.ok) throw new Error(`config.json: HTTP ${reply.status}`);
-      const header = reply.headers.get(RESPONSES_HEADER);
-      return { config: await reply.json(), collect: header };
-    } catch (err) {
-      if (window.location.protocol !== "file:") throw err;
-      return { config: await pickConfigFile(), collect: null };
-    }
+    if (window.location.protocol === "file:") return { config: await pickConfigFile(), collect: null };
+    const reply = await fetch("config.json", { cache: "no-cache" });
+    if (!reply.ok) throw new Error(`config.json: HTTP ${reply.status}`);
+    return { config: await reply.json(), collect: reply.headers.get(RESPONSES_HEADER) };
   }
 
   /* Opened from a local folder (file://): browsers do not let a page read files beside it, so
