@@ -106,6 +106,12 @@ def _jam(args: argparse.Namespace) -> int:
     return 0
 
 
+def _listen(args: argparse.Namespace) -> int:
+    from liveband.listening.server import serve
+
+    return serve(args.kit, port=args.port, host=args.host, responses_dir=args.responses)
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors (a bad or missing option) are one-line LiveBandErrors like every other error."""
 
@@ -137,6 +143,7 @@ MILLISECONDS = _number(0, 60_000, above=True)     # a frame budget: positive, at
 FADE_MS = _number(0, 1000)
 TEMPERATURE = _number(0, 1e6)
 TOP_K = _number(1, 2**31 - 1, integer=True)
+PORT = _number(0, 65535, integer=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,6 +210,21 @@ def build_parser() -> argparse.ArgumentParser:
                           "accounted as if the file were played live, but it runs as fast as it can")
     jam.add_argument("--list-devices", action="store_true", help="list sound devices and exit")
     jam.set_defaults(func=_jam)
+
+    listen = sub.add_parser(
+        "listen", help="serve a listening-test kit and collect the responses (paper Table 4)",
+        description="Serve the kit folder read-only over HTTP and store each session POSTed to "
+                    "/responses (checked against the kit's config.json) as <responses>/<session_id>.json.",
+        epilog="See docs/LISTENING_PAGE.md. A stored session is never replaced (other content for the "
+               "same session gets 409). Ctrl-C stops.")
+    listen.add_argument("--kit", required=True, help="the kit folder (stage listening_kit), e.g. listening/kit")
+    listen.add_argument("--port", type=PORT, default=8000, help="TCP port (default 8000; 0 = any free port)")
+    listen.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1, this machine only; e.g. 0.0.0.0 "
+                             "serves other machines too)")
+    listen.add_argument("--responses", default=None,
+                        help="folder for the session files (default: responses/ beside the kit folder)")
+    listen.set_defaults(func=_listen)
     return parser
 
 
