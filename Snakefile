@@ -13,6 +13,7 @@ include: "workflow/rules/gan.smk"
 include: "workflow/rules/smg.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/latency.smk"
+include: "workflow/rules/listening.smk"
 
 
 rule all:
@@ -24,3 +25,5 @@ rule all:
         expand(rules.train_smg.output, variant=SMG_VARIANTS),
         rules.tables.output,
         rules.latency.output,
+        rules.listening_kit.output,
+        rules.listening_stats.output,
