@@ -181,8 +181,8 @@ the test for every clip. Files are named by opaque tokens; the key is kept outsi
   to you (or set `collection_url` in config.json to an endpoint accepting the POSTed JSON).
 
 ## Collect
-Put every response file in `listening/responses/` and run the `listening_stats` stage
-(`python -m liveband.stages.listening_stats --profile P`, or `snakemake`): it validates each file,
+Put every response file in `listening/responses/` and run the `listening_stats` stage (`snakemake`
+in the repository, see docs/LISTENING.md there): it validates each file,
 applies the pre-registered exclusions and writes results/table4.*.
 
 `manifest.json` lists the SHA-256 of every file here; `config.json` holds the schema
