@@ -102,7 +102,7 @@ def test_loudness_rule_fade_and_adherence_mix():
 
 
 def test_excerpt_start_follows_the_active_audio_rule():
-    hop, sr = 100, 1000
+    hop = 100
     target = np.zeros((1, 5000), np.float32)
     target[:, 3000:] = 0.1  # active only from 3 s
     start = stimuli.excerpt_start(target, target, hop, 1000, 500, -60.0, 0.9, np.random.default_rng(0))

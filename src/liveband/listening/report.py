@@ -14,7 +14,7 @@ from liveband.reports.tables import write_table
 
 def _cell(m: dict) -> str:
     if not np.isfinite(m["mean"]):
-        return "--"
+        return "-"
     ci = f" [{m['low']:.2f}, {m['high']:.2f}]" if np.isfinite(m["low"]) else ""
     return f"{m['mean']:.2f}{ci}"
 
@@ -22,9 +22,9 @@ def _cell(m: dict) -> str:
 def table4(analysis: dict, n_sessions: int) -> pd.DataFrame:
     rows = []
     for c in CONDITIONS:
-        row = {"System": PAPER_ROWS[c]}
+        row = {"Model": PAPER_ROWS[c]}
         for d, dim in enumerate(DIMENSIONS):
-            row[dim] = _cell(analysis[dim]["means"][c]) if n_sessions else "--"
+            row[f"{dim} (ours)"] = _cell(analysis[dim]["means"][c]) if n_sessions else "-"
             row[f"{dim} (paper)"] = TABLE4[PAPER_ROWS[c]][d]
         rows.append(row)
     return pd.DataFrame(rows)
