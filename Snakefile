@@ -13,6 +13,7 @@ include: "workflow/rules/gan.smk"
 include: "workflow/rules/smg.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/latency.smk"
+include: "workflow/rules/listening.smk"
 
 
 rule all:
@@ -25,3 +26,5 @@ rule all:
         rules.metric_validation.output,
         rules.tables.output,
         rules.latency.output,
+        rules.listening_kit.output,
+        rules.listening_stats.output,

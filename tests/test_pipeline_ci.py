@@ -40,7 +40,7 @@ def ci_run(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("table", ["table1", "table2", "table3"])
+@pytest.mark.parametrize("table", ["table1", "table2", "table3", "table4"])
 def test_tables_are_complete(ci_run, table):
     for ext in ("csv", "md", "tex"):
         assert (ci_run / "results" / f"{table}.{ext}").stat().st_size > 0
@@ -88,3 +88,16 @@ def test_cells_carry_intervals_and_claims_carry_verdicts(ci_run):
     assert set(per_example.segment) == {0, 1} and per_example.example.nunique() >= 4
     env = json.loads((results / "environment.json").read_text())
     assert env["tables"]["torch"] and env["stages"]["train_gan-tau01"]["cpu"]
+
+
+@pytest.mark.slow
+def test_listening_kit_and_table4_without_sessions(ci_run):
+    kit = ci_run / "listening" / "kit"
+    config = json.loads((kit / "config.json").read_text())
+    assert set(json.loads((kit / "manifest.json").read_text())["files"]) >= {"config.json"}
+    assert (ci_run / "listening" / "key.csv").exists() and not (kit / "key.csv").exists()
+    assert "number of sessions: 0" in (ci_run / "results" / "table4.md").read_text()
+    listening = json.loads((ci_run / "results" / "listening.json").read_text())
+    assert listening["n_sessions"] == 0 and listening["kit_id"] == config["kit_id"]
+    assert listening["power_simulation"]["label"].startswith("SIMULATION")
+    assert (ci_run / "results" / "figures" / "listening.png").exists()

@@ -294,6 +294,43 @@ class StatisticsParams:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PowerParams:
+    """SIMULATION of the sessions needed (liveband.listening.power); the rating model is assumed."""
+
+    sd: float = field(0.8, check=positive, doc="SD across participants of a participant's condition mean")
+    rho: float = field(0.5, check=probability, doc="correlation of a participant's means across conditions")
+    item_sd: float = field(0.7, check=non_negative, doc="SD of one item rating around the participant's mean")
+    n_sim: int = field(500, check=positive, doc="simulated studies per number of sessions")
+    max_sessions: int = field(60, check=positive, doc="largest number of sessions tried")
+    target: float = field(0.8, check=probability, doc="power sought")
+    seed: int = field(0, check=non_negative)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListeningParams:
+    """Stages `listening_kit` and `listening_stats` (paper 6.4, Table 4; docs/LISTENING.md)."""
+
+    items: int = field(16, check=positive, doc="pool of items per test (more than items_per_test)")
+    items_per_test: int = field(10, check=positive, doc="items each participant rates per test")
+    excerpt_seconds: float = field(10.0, check=positive, doc="every stimulus lasts this long")
+    lead_seconds: float = field(1.0, check=non_negative, doc="earliest excerpt start (streaming warm-up)")
+    fade_seconds: float = field(0.02, check=non_negative)
+    loudness_lufs: float = field(-23.0, doc="every stimulus is normalised to this (BS.1770)")
+    peak_dbfs: float = field(-1.0, doc="then turned down where needed so no peak exceeds this")
+    stem_offset_db: float = field(5.0, doc="adherence: stem at L_mix - 10 log10(N) + this, N stems in the song")
+    anchor_noise: float = field(2.0, check=non_negative,
+                                doc="quality anchor: latent noise SD at the clip end, in latent SDs")
+    seed: int = field(0, check=non_negative)
+    responses: str = field("listening/responses", doc="folder of response files (not a DAG input)")
+    power: PowerParams = field()
+
+    def validate(self):
+        if self.items <= self.items_per_test:
+            return "items", "must be more than items_per_test"
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Params:
     profile: str = field(check=one_of("default", "ci", "paper"))
     audio: AudioParams = field()
@@ -308,6 +345,7 @@ class Params:
     evaluation: EvaluationParams = field()
     statistics: StatisticsParams = field()
     metric_validation: MetricValidationParams = field()
+    listening: ListeningParams = field()
     latency: dict[str, Any] = field(doc="LatencySettings fields (src/liveband/streaming/latency.py)")
 
     def validate(self):

@@ -17,3 +17,17 @@ def holm(pvalues) -> np.ndarray:
     if ok.any():
         out[ok] = multipletests(p[ok], method="holm")[1]
     return out
+
+
+def holm_reject_rows(pvalues, alpha: float) -> np.ndarray:
+    """Holm's rejections at ``alpha`` for many families at once: ``pvalues`` (n_families, m) ->
+    boolean (n_families, m). Equals ``holm(row) < alpha`` row by row (tested), without calling
+    statsmodels per row (its ``multipletests`` runs ``gc.collect()`` on every call, ~0.1 s)."""
+    p = np.asarray(pvalues, dtype=np.float64)
+    m = p.shape[1]
+    order = np.argsort(p, axis=1, kind="stable")
+    sorted_p = np.take_along_axis(p, order, axis=1)
+    passes = np.cumprod(sorted_p < alpha / (m - np.arange(m)), axis=1).astype(bool)  # step-down: stop at first failure
+    out = np.zeros_like(passes)
+    np.put_along_axis(out, order, passes, axis=1)
+    return out
