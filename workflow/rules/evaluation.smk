@@ -82,6 +82,7 @@ rule tables:
         examples=expand("results/eval/{system}.examples.csv", system=EVAL_SYSTEMS),
         embeddings=expand("artifacts/eval/embeddings/{system}.npz", system=EVAL_SYSTEMS),
         reference="artifacts/eval/reference.pt",
+        validation="results/metric_validation.json",
         reports=["results/autoencoder.json", "results/beat_tracker.json", "results/cocola_local.json",
                  "results/rvq.json", "results/latency.json"],  # latency: so the README's stage times are complete
     output:
