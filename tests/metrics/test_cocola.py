@@ -22,8 +22,8 @@ from liveband.metrics.cocola import (
     save_cocola_local,
     score,
 )
-from liveband.metrics.convert_weights import convert
 from liveband.metrics.cocola_training import TrainingSong, train_cocola_local
+from liveband.metrics.convert_weights import convert
 from liveband.metrics.spectral import hpss, stft
 
 SR = 16_000

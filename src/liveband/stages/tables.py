@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from liveband.config import Params
+from liveband.evaluation.metric_checks import failed_checks
 from liveband.reports.benchmark_tables import table1, table2, table3, unavailable_note
 from liveband.reports.claims import claims_caption, evaluate_claims, write_claims
 from liveband.reports.evidence import BootstrapSettings, Evidence, load_system, set_level_columns
@@ -29,7 +30,6 @@ from liveband.reports.results_readme import results_readme
 from liveband.reports.tables import write_table
 from liveband.reports.uncertainty import seed_groups, seed_spread, system_summary
 from liveband.stages.runner import run_stage
-from liveband.evaluation.metric_checks import failed_checks
 from liveband.stats.frechet import FrechetDistance
 from liveband.stats.kernel import KernelDistance
 from liveband.training.checkpoint import load_checkpoint
