@@ -16,8 +16,9 @@ env:
 pipeline: env
 	snakemake --cores $(CORES) --config profile=$(PROFILE)
 
-## The test suite (includes the whole DAG on the `ci` profile).
+## The test suite (includes the whole DAG on the `ci` profile, and the listening page in Chromium).
 test: env
+	@bash scripts/browser.sh
 	OMP_NUM_THREADS=1 pytest -q
 
 lint: env
