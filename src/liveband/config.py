@@ -222,12 +222,9 @@ class BeatMetricParams:
 @dataclass(frozen=True, kw_only=True)
 class CocolaLocalParams:
     n_tracks: int = field(check=positive, doc="training tracks whose (mix, stem) pairs train it")
-    excerpt_seconds: float = field(check=positive, doc="of each training track (>= 5 s windows + shifts)")
     steps: int = field(check=positive)
-    batch_size: int = field(check=positive, doc="anchors per step, each with 3 hard negatives")
+    batch_size: int = field(check=positive)
     seed: int = field(check=non_negative)
-    test_tracks: int = field(check=positive, doc="test tracks of the timing/identity check")
-    chunks_per_track: int = field(check=positive, doc="5 s chunks per test track in that check")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,6 @@ rule cocola_local:
     input:
         code("cocola_local"),
         index="artifacts/data/index.csv",
-        autoencoder="artifacts/autoencoder/model.pt",  # augmented positives pass through it
     output:
         model="artifacts/metrics/cocola_local.pt",
         report="results/cocola_local.json",

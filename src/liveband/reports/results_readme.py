@@ -29,11 +29,6 @@ def _timings() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _interval(summary: dict) -> str:
-    ci = summary.get("ci95")
-    return f", 95% CI {ci[0]:.0%}-{ci[1]:.0%}" if ci else ""
-
-
 def _claims_lead(claims) -> str:
     """The verdicts first: counts, then every reproduced or contradicted claim in a line."""
     from liveband.reports.claims import verdict_counts
@@ -109,8 +104,7 @@ Regenerate everything: `snakemake --cores N` (or `make pipeline`); one stage: `d
 - Adherence: `{m.cocola.backend}`. COCOLA-local is a COCOLA-architecture contrastive model trained in
   this DAG; its raw similarity has its own scale (not comparable to the paper's COCOLA values). On the test
   split it scores the true (mix, stem) pair above a mismatched one in
-  {sep.get('matched_above_mismatched', float('nan')):.0%} of {sep.get('n_pairs', '?')} pairs (full mode{_interval(sep)});
-  its sensitivity to time shifts of the true stem is in `cocola_local.json` (`test_check`).
+  {sep.get('matched_above_mismatched', float('nan')):.0%} of pairs (full mode).
 - Front end as the public baseline: -18 LUFS, 16 kHz, mono.
 
 ## Other figures
