@@ -26,12 +26,12 @@ from liveband.data.audio_io import write_audio
 from liveband.errors import LiveBandError
 from liveband.evaluation.test_set import EvalExample
 from liveband.listening import stimuli
+from liveband.listening.page_files import PAGE_FILES
 from liveband.listening.schema import KIT_SCHEMA, SCALE, SCALE_LABELS, TESTS, validate_config
 from liveband.utils.atomic import atomic_path, write_json, write_text
 
 log = logging.getLogger("liveband.listening")
 
-PAGE_FILES = ("index.html", "app.js", "style.css")
 KEY_COLUMNS = ("token", "test", "item", "condition", "track", "stem", "inst_class", "start_seconds")
 INSTRUCTIONS = {
     "quality": "Each page plays several versions of one instrument part on its own. Listen to each to the end, "

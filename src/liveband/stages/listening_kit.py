@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-import liveband.listening
 from liveband.config import Params
 from liveband.evaluation.test_set import from_frame
 from liveband.listening.kit import select_items, write_kit
+from liveband.listening.page_files import PAGE_DIR
 from liveband.listening.render import render
 from liveband.stages.runner import run_stage
 from liveband.utils.atomic import atomic_dir
@@ -32,7 +32,7 @@ SMG = "artifacts/smg/tau0/smg.pt"
 AUTOENCODER = "artifacts/autoencoder/model.pt"
 KIT = Path("listening/kit")
 KEY = Path("listening/key.csv")
-PAGE = Path(liveband.listening.__file__).parent / "page"
+PAGE = PAGE_DIR
 
 
 def body(params: Params, args: argparse.Namespace) -> None:
