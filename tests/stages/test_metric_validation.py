@@ -64,7 +64,8 @@ def _songs(n: int, seconds: float = 3.0):
 
 
 def _examples(n: int):
-    return [EvalExample(f"Track{i:05d}", "root", "S00", "Drums" if i % 2 else "Bass", 0, ("S01",)) for i in range(n)]
+    return [EvalExample(i, f"Track{i:05d}", "root", "S00", "Drums" if i % 2 else "Bass", 0, ("S01",),
+                        f"Track{(i + 1) % n:05d}", "S00", True, (i + 1) % n) for i in range(n)]
 
 
 @pytest.mark.parametrize("scorer, expected", [(AlignmentScorer(), PASS), (ConstantScorer(), FAIL)])
@@ -87,7 +88,7 @@ def test_timing_checks_fail_a_blind_adherence_metric_and_pass_a_sensitive_one(mo
 
 
 def test_same_class_partner_is_from_another_track_with_a_note_when_the_class_is_alone():
-    examples = _examples(4) + [EvalExample("Track00009", "root", "S00", "Organ", 0, ("S01",))]
+    examples = _examples(4) + [EvalExample(4, "Track00009", "root", "S00", "Organ", 0, ("S01",), "Track00000", "S00", False, 0)]
     partners, notes = stage.same_class_partners(examples, np.random.default_rng(0))
     for ex, j in zip(examples[:4], partners[:4]):
         assert examples[j].inst_class == ex.inst_class and examples[j].track != ex.track

@@ -69,7 +69,7 @@ class SegmentScores:
         out = {f"BA F1 ({tracker_name})": self.beat_f1, f"BA F1 true beats ({tracker_name})": self.beat_f1_true}
         for mode, values in self.adherence.items():
             out[f"{adherence_name} {mode}"] = values
-            out[f"{adherence_name} {mode} margin"] = self.adherence_margin[mode]
+            out[f"{adherence_name} {mode} margin"] = self.adherence_margin.get(mode, [np.nan] * len(values))
         return {k: [float(x) for x in v] for k, v in out.items()}
 
     def summary(self, reference: dict[str, np.ndarray], adherence_name: str, tracker_name: str) -> dict:
