@@ -7,6 +7,7 @@ the command does with paths and options before (and while) it computes.
 import errno
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -201,3 +202,37 @@ def test_numeric_options_are_checked(setup, tmp_path, capsys, no_work, command, 
 
 def test_usage_errors_are_one_line(capsys):
     one_line(*run(["accompany"], capsys), "the following arguments are required", "liveband accompany --help")
+
+
+# ---------------------------------------------------------------- a newcomer's first commands
+
+
+def test_python_dash_m_liveband_prints_the_version():
+    import subprocess
+    import sys
+
+    import liveband
+
+    here = str(Path(liveband.__file__).parents[1])  # this checkout's src/, ahead of any installed copy
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "liveband", "--version"], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"liveband {liveband.__version__}"
+
+
+def test_version_flag_exits_zero(capsys):
+    import liveband
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"liveband {liveband.__version__}"
+
+
+@pytest.mark.parametrize("devices, expected", [([], "no sound devices found"), (["0 Mic, ALSA (2 in, 0 out)"], "0 Mic")])
+def test_list_devices_says_when_there_are_none(monkeypatch, capsys, devices, expected):
+    fake = type("SoundDevice", (), {"query_devices": staticmethod(lambda: "\n".join(devices) if devices else ())})
+    monkeypatch.setattr(jam, "import_sounddevice", lambda flag: fake)
+    assert cli.main(["jam", "--list-devices"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() and expected in out

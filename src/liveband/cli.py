@@ -60,7 +60,8 @@ def _jam(args: argparse.Namespace) -> int:
     from liveband.streaming import jam
 
     if args.list_devices:
-        print(jam.import_sounddevice("--list-devices").query_devices())
+        devices = jam.import_sounddevice("--list-devices").query_devices()
+        print(devices if len(devices) else "no sound devices found (PortAudio sees no input or output device)")
         return 0
     for flag, value in (("--checkpoint", args.checkpoint), ("--instrument", args.instrument)):
         if value is None:
@@ -147,7 +148,10 @@ PORT = _number(0, 65535, integer=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from liveband import __version__
+
     parser = _Parser(prog="liveband", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"liveband {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     acc = sub.add_parser("accompany", help="stream a mix file through a model, frame by frame",
                          description="Stream MIX through the streaming encoder, the model's step and the "
