@@ -236,3 +236,23 @@ def test_list_devices_says_when_there_are_none(monkeypatch, capsys, devices, exp
     assert cli.main(["jam", "--list-devices"]) == 0
     out = capsys.readouterr().out
     assert out.strip() and expected in out
+
+
+def test_info_describes_a_bundle(tiny_bundle, tiny_smg_bundle, capsys):
+    import json
+
+    from liveband.data.classes import CLASS_VOCAB
+
+    assert cli.main(["info", str(tiny_bundle(2))]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["kind"] == "liveband" and info["tau_frames"] == 2 and info["sample_rate"] == SR
+    assert info["tau_seconds"] == pytest.approx(2 * info["hop"] / SR, abs=1e-4)
+    assert info["instrument_classes"][0] == CLASS_VOCAB[0] and "Bass" in info["instrument_classes"]
+    assert info["steps"] == 0 and info["train_seconds"] is None  # the fixture saves no training record
+    assert cli.main(["info", str(tiny_smg_bundle())]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "smg"
+
+
+def test_info_on_a_bad_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "x.pt").write_bytes(b"not a checkpoint")
+    one_line(*run(["info", tmp_path / "x.pt"], capsys), str(tmp_path / "x.pt"))

@@ -265,4 +265,24 @@ def load_bundle(path: str | Path) -> AccompanimentBundle:
     extra["variant"] = payload.get("variant")
     extra["seed"] = payload.get("seed")
     extra["sampling"] = payload.get("sampling") or {}
+    for key in ("step", "train_seconds", "gp_mode"):
+        extra[key] = payload.get(key)
     return AccompanimentBundle(kind, model.eval(), autoencoder.eval(), stats, int(payload["tau_frames"]), extra)
+
+
+def describe_bundle(bundle: AccompanimentBundle) -> dict:
+    """What a loaded bundle is, for people: kind, instrument classes, tau, audio format, training."""
+    from liveband.data.classes import CLASS_VOCAB
+
+    ae = bundle.autoencoder.cfg
+    n_classes = (bundle.model.cfg if bundle.kind == "liveband" else bundle.model.config).n_classes
+    return {
+        "kind": bundle.kind, "variant": bundle.extra.get("variant"),
+        "instrument_classes": list(CLASS_VOCAB[:n_classes]) if n_classes <= len(CLASS_VOCAB) else n_classes,
+        "tau_frames": bundle.tau_frames, "tau_seconds": round(bundle.tau_frames / ae.frame_rate, 4),
+        "sample_rate": ae.sample_rate, "channels": ae.channels, "hop": ae.hop,
+        "frame_ms": round(1000 / ae.frame_rate, 2),
+        "steps": bundle.extra.get("step"), "train_seconds": bundle.extra.get("train_seconds"),
+        "gp_mode": bundle.extra.get("gp_mode"), "seed": bundle.extra.get("seed"),
+        "sampling": bundle.extra.get("sampling") or None,
+    }

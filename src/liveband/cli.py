@@ -107,6 +107,13 @@ def _jam(args: argparse.Namespace) -> int:
     return 0
 
 
+def _info(args: argparse.Namespace) -> int:
+    from liveband.builders import describe_bundle, load_bundle
+
+    print(json.dumps({"checkpoint": str(args.checkpoint), **describe_bundle(load_bundle(args.checkpoint))}, indent=2))
+    return 0
+
+
 def _listen(args: argparse.Namespace) -> int:
     from liveband.listening.server import serve
 
@@ -214,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "accounted as if the file were played live, but it runs as fast as it can")
     jam.add_argument("--list-devices", action="store_true", help="list sound devices and exit")
     jam.set_defaults(func=_jam)
+
+    info = sub.add_parser("info", help="describe a generator.pt / smg.pt bundle (JSON)",
+                          description="Load CHECKPOINT (checking it as accompany would) and print its kind, "
+                                      "instrument classes, tau, sample rate, training steps and time.")
+    info.add_argument("checkpoint", help="a generator.pt (LiveBand) or smg.pt bundle")
+    info.set_defaults(func=_info)
 
     listen = sub.add_parser(
         "listen", help="serve a listening-test kit and collect the responses (paper Table 4)",
