@@ -256,3 +256,35 @@ def test_info_describes_a_bundle(tiny_bundle, tiny_smg_bundle, capsys):
 def test_info_on_a_bad_file_is_one_line(tmp_path, capsys):
     (tmp_path / "x.pt").write_bytes(b"not a checkpoint")
     one_line(*run(["info", tmp_path / "x.pt"], capsys), str(tmp_path / "x.pt"))
+
+
+@pytest.mark.parametrize("command", ["accompany", "jam"])
+def test_gain_and_normalize_are_checked(setup, tmp_path, capsys, no_work, command):
+    checkpoint, mix = setup
+    base = accompany(checkpoint, mix) if command == "accompany" else jam_file(checkpoint, mix)
+    base += ["--out", tmp_path / "o.wav"]
+    one_line(*run(base + ["--gain", "6", "--normalize", "-1"], capsys), "--normalize", "not allowed with")
+    one_line(*run(base + ["--gain", "100"], capsys), "--gain", "'100'")
+    one_line(*run(base + ["--normalize", "3"], capsys), "--normalize", "'3'")
+
+
+def test_jam_normalize_needs_a_file_output(setup, capsys):
+    checkpoint, mix = setup
+    argv = ["jam", "--input", mix, "--checkpoint", checkpoint, "--instrument", "Bass", "--output-device", "x",
+            "--normalize", "-1"]
+    one_line(*run(argv, capsys), "--normalize: only for --out FILE")
+
+
+def test_accompany_warns_about_a_near_silent_stem_and_normalize_fixes_it(setup, tmp_path, capsys):
+    import json
+
+    checkpoint, mix = setup
+    code = cli.main([str(a) for a in accompany(checkpoint, mix, "--out", tmp_path / "q.wav", "--gain", "-60")])
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert code == 0 and summary["peak_dbfs"] < -30 and len(summary["warnings"]) == 1
+    assert captured.err.startswith("warning: the accompaniment is near-silent")
+    code = cli.main([str(a) for a in accompany(checkpoint, mix, "--out", tmp_path / "n.wav", "--normalize", "-1")])
+    captured = capsys.readouterr()
+    assert code == 0 and json.loads(captured.out)["warnings"] == [] and captured.err == ""
+    assert np.abs(sf.read(tmp_path / "n.wav")[0]).max() == pytest.approx(10 ** (-1 / 20), abs=2 / 32768)

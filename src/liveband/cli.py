@@ -34,17 +34,25 @@ def _accompany(args: argparse.Namespace) -> int:
         sampling["temperature"] = args.temperature
     if args.top_k is not None:
         sampling["top_k"] = args.top_k
-    result = accompany_file(bundle, args.mix, instrument, args.out, args.preview, seed=args.seed, **sampling)
+    result = accompany_file(bundle, args.mix, instrument, args.out, args.preview, seed=args.seed,
+                            gain_db=args.gain, normalize_dbfs=args.normalize, **sampling)
     summary = {
         "input": str(args.mix), "output": str(args.out), "model": bundle.kind,
         "instrument": CLASS_VOCAB[instrument], "tau_frames": bundle.tau_frames,
         "tau_seconds": round(bundle.tau_frames / bundle.autoencoder.cfg.frame_rate, 4),
         "audio_seconds": round(result.audio_seconds, 3),
         "wall_seconds": round(result.wall_seconds, 3), "real_time_factor": round(result.real_time_factor, 2),
-        "notes": result.notes,
+        "peak_dbfs": round(result.peak_dbfs, 2) if math.isfinite(result.peak_dbfs) else None,
+        "notes": result.notes, "warnings": result.warnings,
     }
     print(json.dumps(summary, indent=2))
+    _warn(result.warnings)
     return 0
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _check_tau(tau: float | None, bundle, checkpoint: str) -> None:
@@ -93,7 +101,8 @@ def _jam(args: argparse.Namespace) -> int:
     session = jam.open_session(bundle, instrument, input_path=args.input, input_device=args.input_device,
                                out_path=args.out, output_device=args.output_device, clock=clock,
                                seed=args.seed, budget_ms=args.budget_ms, fade_ms=args.fade_ms,
-                               sampling=dict(bundle.extra.get("sampling") or {}))
+                               sampling=dict(bundle.extra.get("sampling") or {}), gain_db=args.gain,
+                               normalize_dbfs=args.normalize)
     report = session.run()
     report = {"input": args.input or f"device:{args.input_device}",
               "output": args.out or f"device:{args.output_device}", "checkpoint": str(args.checkpoint),
@@ -104,6 +113,7 @@ def _jam(args: argparse.Namespace) -> int:
         with write_errors("--report", args.report):
             write_json(args.report, report)
     print(jam.summary_line(report))
+    _warn(report["warnings"])
     return 0
 
 
@@ -152,6 +162,18 @@ FADE_MS = _number(0, 1000)
 TEMPERATURE = _number(0, 1e6)
 TOP_K = _number(1, 2**31 - 1, integer=True)
 PORT = _number(0, 65535, integer=True)
+GAIN_DB = _number(-60, 60)
+PEAK_DBFS = _number(-60, 0)
+
+
+def _add_level(parser: argparse.ArgumentParser, normalize_note: str = "") -> None:
+    """--gain / --normalize: the generated stem's level (one or the other)."""
+    level = parser.add_mutually_exclusive_group()
+    level.add_argument("--gain", type=GAIN_DB, default=0.0, metavar="DB",
+                       help="multiply the generated stem by DB decibels (default 0; e.g. 12)")
+    level.add_argument("--normalize", type=PEAK_DBFS, default=None, metavar="DBFS",
+                       help="scale the finished stem so its peak is DBFS (e.g. -1), in a second pass over "
+                            "the stream's temporary file before it is renamed into place" + normalize_note)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     acc.add_argument("--threads", type=THREADS, default=1,
                      help="torch CPU threads (default 1: batch-1 streaming is latency-bound, and more "
                           "threads oversubscribe a busy machine)")
+    _add_level(acc)
     acc.set_defaults(func=_accompany)
 
     jam = sub.add_parser(
@@ -219,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     jam.add_argument("--no-wait", action="store_true",
                      help="with --input FILE: skip the idle waits; compute times and deadlines are "
                           "accounted as if the file were played live, but it runs as fast as it can")
+    _add_level(jam, "; only with --out FILE")
     jam.add_argument("--list-devices", action="store_true", help="list sound devices and exit")
     jam.set_defaults(func=_jam)
 

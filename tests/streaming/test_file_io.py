@@ -65,3 +65,40 @@ def test_empty_and_cut_files_fail(tmp_path):
     with pytest.raises(LiveBandError, match="cannot map 6 channels to 2"):
         sf.write(tmp_path / "six.wav", np.zeros((100, 6), np.float32), 22050)
         open_mix(tmp_path / "six.wav", 22050, 2, 2048)
+
+
+def test_normalizing_sink_scales_the_whole_stream_and_keeps_no_temporaries(tmp_path):
+    from liveband.streaming.file_io import FileSink
+
+    sink = FileSink(tmp_path / "o.wav", 22050, 1, lead=3, normalize_dbfs=-6.0)
+    blocks = [np.full((1, 100), 0.5, np.float32), np.full((1, 50), -2.0, np.float32)]  # -2 is not clipped
+    for i, b in enumerate(blocks):
+        sink.write(b, 3 + 100 * (i + 1))
+    sink.close(300)
+    out, _ = sf.read(tmp_path / "o.wav")
+    scale = 10 ** (-6 / 20) / 2.0
+    assert out.shape == (300,) and sink.peak == 2.0
+    np.testing.assert_allclose(out[3:103], 0.5 * scale, atol=1 / 32768)
+    np.testing.assert_allclose(out[103:153], -2.0 * scale, atol=1 / 32768)
+    assert not out[:3].any() and not out[153:].any()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.wav"]
+
+
+def test_normalizing_sink_leaves_nothing_after_an_error(tmp_path):
+    from liveband.streaming.file_io import FileSink
+
+    sink = FileSink(tmp_path / "o.wav", 22050, 1, lead=0, normalize_dbfs=-1.0)
+    sink.write(np.ones((1, 10), np.float32), 10)
+    sink.close(10, ok=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("peak, normalize, expected", [
+    (0.0, None, "silent"), (0.01, None, "near-silent"), (0.01, -1.0, None), (0.5, None, None),
+    (1.5, None, "clipped"), (1.5, -1.0, None),
+])
+def test_level_warnings(peak, normalize, expected):
+    from liveband.streaming.file_io import level_warnings
+
+    found = level_warnings(peak, normalize)
+    assert found == [] if expected is None else (len(found) == 1 and expected in found[0])

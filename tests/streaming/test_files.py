@@ -3,6 +3,7 @@
 import tracemalloc
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from liveband.builders import load_bundle
@@ -50,3 +51,33 @@ def test_accompany_file_memory_does_not_grow_with_length(tiny_bundle, tmp_path):
             tracemalloc.stop()
         assert result.samples == seconds * 22050 and sf.info(tmp_path / "prev.wav").frames == seconds * 22050
     assert peaks[40] < 1.25 * peaks[10], f"peak {peaks[10] / 1e6:.1f} MB -> {peaks[40] / 1e6:.1f} MB"
+
+
+def test_gain_and_normalize_set_the_stems_level(tiny_bundle, tmp_path):
+    bundle = load_bundle(tiny_bundle(1))
+    path = tmp_path / "mix.wav"
+    sf.write(path, 0.3 * np.random.default_rng(1).standard_normal(22050 * 2), 22050)
+    mix, _ = load_for_model(path, 22050, 1)
+    expected, _ = accompany_array(bundle, mix, 3, seed=2)
+    peak = np.abs(expected).max()
+    assert 1e-3 < peak < 1  # the untrained stem is audible and unclipped
+    half = accompany_file(bundle, path, 3, tmp_path / "half.wav", seed=2, gain_db=-20 * np.log10(2))
+    written, _ = sf.read(tmp_path / "half.wav", always_2d=True)
+    assert np.abs(written.T - expected / 2).max() <= LSB
+    assert half.peak_dbfs == pytest.approx(20 * np.log10(peak / 2), abs=1e-3)
+    norm = accompany_file(bundle, path, 3, tmp_path / "norm.flac", seed=2, normalize_dbfs=-1.0, block=3000)
+    written, _ = sf.read(tmp_path / "norm.flac", always_2d=True)
+    target = 10 ** (-1 / 20)
+    assert np.abs(written.T - expected * (target / peak)).max() <= LSB  # one scale for the whole stem
+    assert np.abs(written).max() == pytest.approx(target, abs=LSB) and norm.warnings == []
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".pt")) == \
+        ["half.wav", "mix.wav", "norm.flac"]  # the float first pass is gone
+
+
+def test_a_near_silent_stem_is_reported(tiny_bundle, tmp_path):
+    bundle = load_bundle(tiny_bundle(1))
+    path = tmp_path / "mix.wav"
+    sf.write(path, 0.3 * np.random.default_rng(1).standard_normal(22050), 22050)
+    quiet = accompany_file(bundle, path, 3, tmp_path / "q.wav", gain_db=-60.0)
+    assert quiet.peak_dbfs < -30 and len(quiet.warnings) == 1 and "near-silent" in quiet.warnings[0]
+    assert accompany_file(bundle, path, 3, tmp_path / "n.wav", gain_db=-60.0, normalize_dbfs=-3).warnings == []

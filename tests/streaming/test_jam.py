@@ -276,3 +276,23 @@ def test_missing_sounddevice_is_a_one_line_error(monkeypatch, capsys):
     assert cli.main(["jam", "--list-devices"]) == 2
     err = capsys.readouterr().err.strip()
     assert "--list-devices: the 'sounddevice' package is not installed" in err and "\n" not in err
+
+
+def test_a_jam_where_every_frame_is_late_says_so(tiny_bundle):
+    bundle = load_bundle(tiny_bundle(1))
+    mix = noise_mix(HOP * 6)
+    _, report, sink = run_session(bundle, mix, before_step=lambda k, clock: clock.advance(1.0))
+    assert report["misses"] == report["frames"] == 6
+    assert len(report["warnings"]) == 1 and "every one of the 6 frames missed" in report["warnings"][0]
+    assert not np.concatenate(sink.blocks, -1).any()  # indeed silence
+    _, report, _ = run_session(bundle, mix, before_step=lambda k, clock: clock.advance(1.0 if k % 2 else 0.0))
+    assert 0 < report["misses"] < report["frames"] and report["warnings"] == []
+
+
+def test_jam_gain_scales_every_block(tiny_bundle):
+    bundle = load_bundle(tiny_bundle(1))
+    mix = noise_mix(HOP * 5)
+    _, _, plain = run_session(bundle, mix)
+    _, _, louder = run_session(bundle, mix, gain_db=20 * np.log10(3))
+    np.testing.assert_allclose(np.concatenate(louder.blocks, -1), 3 * np.concatenate(plain.blocks, -1),
+                               rtol=1e-5, atol=1e-7)

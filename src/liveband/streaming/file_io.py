@@ -8,6 +8,9 @@ aligned with the input, to a temporary file renamed into place at the end.
 from __future__ import annotations
 
 import collections
+import math
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +67,14 @@ def open_mix(path: str | Path, sample_rate: int, channels: int, block: int) -> M
     return MixStream(path, sample_rate, channels, block, notes)
 
 
+NEAR_SILENT_DBFS = -30.0  # an accompaniment peaking below this is reported as near-silent
+
+
+def dbfs(peak: float) -> float:
+    """A linear peak in dB relative to full scale (-inf for silence)."""
+    return 20.0 * math.log10(peak) if peak > 0 else -math.inf
+
+
 class FileSink:
     """The accompaniment aligned with the input, written incrementally to a temporary file beside
     ``path`` that is renamed onto it when the stream ends (also after Ctrl-C; removed on an error).
@@ -71,17 +82,39 @@ class FileSink:
     Sample i of the file plays with input sample i: it starts with ``lead`` samples of silence
     (tau frames, before any prediction exists) and never runs ahead of the input consumed so far,
     so at most ``lead + hop`` samples wait in memory. Samples are clipped to [-1, 1] (16-bit PCM).
+
+    ``normalize_dbfs``: scale the whole output so its peak is that level. The peak is known only
+    at the end, so the stream is first written unclipped as 32-bit float to a second temporary
+    file beside ``path``; ``close`` then reads it back block by block (fixed memory), scales,
+    clips and writes the real output, renames it into place and removes the float file.
+    ``peak`` is the largest |sample| the stream produced (before clipping or normalising) and
+    ``warnings`` says when that is near-silent.
     """
 
-    def __init__(self, path: str | Path, sample_rate: int, channels: int, lead: int, flag: str = "--out"):
+    def __init__(self, path: str | Path, sample_rate: int, channels: int, lead: int, flag: str = "--out",
+                 normalize_dbfs: float | None = None):
         self.path = Path(path)
-        self.writer = AudioWriter(self.path, sample_rate, channels, flag=flag)
+        self.writer = self.final = AudioWriter(self.path, sample_rate, channels, flag=flag)
+        self.normalize_dbfs, self.scratch = normalize_dbfs, None
+        if normalize_dbfs is not None:
+            fd, scratch = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".first-pass.wav",
+                                           dir=self.path.parent)
+            os.close(fd)
+            self.scratch = Path(scratch)
+            try:
+                self.writer = AudioWriter(self.scratch, sample_rate, channels, subtype="FLOAT", flag=flag)
+            except BaseException:
+                self._remove_scratch()
+                self.final.abort()
+                raise
         self.channels = channels
         self.pending: collections.deque[np.ndarray] = collections.deque()
         if lead:
             self.pending.append(np.zeros((channels, lead), np.float32))
         self.pending_samples = lead
         self.written = 0
+        self.peak = 0.0
+        self.warnings: list[str] = []
 
     def write(self, block: np.ndarray, input_samples: int) -> None:
         """Queue a (C, n) block; write out everything up to ``input_samples``."""
@@ -93,7 +126,10 @@ class FileSink:
         while self.pending and self.written < upto:
             head = self.pending[0]
             n = min(head.shape[-1], upto - self.written)
-            self.writer.write(np.clip(head[:, :n], -1.0, 1.0))
+            piece = head[:, :n]
+            if n:
+                self.peak = max(self.peak, float(np.abs(piece).max()))
+            self.writer.write(piece if self.scratch is not None else np.clip(piece, -1.0, 1.0))
             self.written += n
             self.pending_samples -= n
             if n == head.shape[-1]:
@@ -105,8 +141,8 @@ class FileSink:
         return self.pending_samples
 
     def close(self, input_samples: int, ok: bool = True) -> None:
-        """Write up to ``input_samples`` (silence where nothing was produced) and rename into place;
-        with ``ok=False`` (an error) remove the temporary file instead."""
+        """Write up to ``input_samples`` (silence where nothing was produced), normalise if asked,
+        and rename into place; with ``ok=False`` (an error) remove the temporary files instead."""
         try:
             if ok:
                 self._emit(input_samples)
@@ -114,7 +150,35 @@ class FileSink:
                     self.writer.write(np.zeros((self.channels, input_samples - self.written), np.float32))
                     self.written = input_samples
                 self.writer.commit()
+                if self.scratch is not None:
+                    self._second_pass()
+                self.warnings = level_warnings(self.peak, self.normalize_dbfs)
         finally:
             self.pending.clear()
             self.pending_samples = 0
             self.writer.abort()  # nothing left to remove after a commit
+            self.final.abort()
+            self._remove_scratch()
+
+    def _second_pass(self) -> None:
+        scale = 10.0 ** (self.normalize_dbfs / 20.0) / self.peak if self.peak > 0 else 1.0
+        for block in read_blocks(self.scratch):
+            self.final.write(np.clip(scale * block, -1.0, 1.0))
+        self.final.commit()
+
+    def _remove_scratch(self) -> None:
+        if self.scratch is not None:
+            self.scratch.unlink(missing_ok=True)
+
+
+def level_warnings(peak: float, normalize_dbfs: float | None = None) -> list[str]:
+    """Warnings about an accompaniment whose (pre-normalisation) peak is ``peak``."""
+    if peak == 0:
+        return ["the accompaniment is silent (every sample is 0)"]
+    if dbfs(peak) < NEAR_SILENT_DBFS and normalize_dbfs is None:
+        return [f"the accompaniment is near-silent (peak {dbfs(peak):.1f} dBFS); raise it with --gain DB "
+                "or --normalize DBFS"]
+    if peak > 1 and normalize_dbfs is None:
+        return [f"the accompaniment was clipped (peak {dbfs(peak):+.1f} dBFS); lower it with --gain DB "
+                "or use --normalize DBFS"]
+    return []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,7 @@ import torch
 from liveband.builders import AccompanimentBundle
 from liveband.data.audio_io import AudioWriter, read_blocks
 from liveband.streaming.accompanist import Accompanist
-from liveband.streaming.file_io import FileSink, MixStream, open_mix
+from liveband.streaming.file_io import FileSink, MixStream, dbfs, open_mix
 
 
 @dataclass
@@ -23,6 +23,8 @@ class AccompanimentResult:
     sample_rate: int
     wall_seconds: float      # compute time of the streaming pass
     notes: list[str]
+    peak_dbfs: float = 0.0   # the generated stem's peak after --gain, before clipping or normalising
+    warnings: list[str] = field(default_factory=list)  # e.g. a near-silent or clipped output
 
     @property
     def audio_seconds(self) -> float:
@@ -68,7 +70,7 @@ def accompany_batch(bundle: AccompanimentBundle, mixes: np.ndarray, instruments:
 
 def accompany_file(bundle: AccompanimentBundle, mix_path: str | Path, instrument: int, out: str | Path,
                    preview: str | Path | None = None, seed: int = 0, block: int = 16384,
-                   **sampling) -> AccompanimentResult:
+                   gain_db: float = 0.0, normalize_dbfs: float | None = None, **sampling) -> AccompanimentResult:
     """Stream a mix file through ``bundle`` into ``out`` (and ``preview``) in fixed memory.
 
     The mix is decoded, converted and pushed ``block`` samples at a time; the accompaniment is
@@ -76,11 +78,16 @@ def accompany_file(bundle: AccompanimentBundle, mix_path: str | Path, instrument
     on the whole converted mix, up to float rounding and 16-bit PCM. The preview (left = input,
     right = the written accompaniment, both divided by ``max(1, peak)``) is written in a second
     pass that decodes the mix again beside the finished ``out``: the peak is known only at the end.
+
+    Level: every generated sample is multiplied by ``gain_db`` (dB); or, with ``normalize_dbfs``,
+    the finished stem is scaled so its peak is that many dBFS, in a second pass over the stream's
+    temporary float file before the rename (``FileSink``), so memory stays fixed.
     """
     ae = bundle.autoencoder.cfg
     mix = open_mix(mix_path, ae.sample_rate, ae.channels, block)
     acc = Accompanist(bundle, instrument, seed=seed, **sampling)
-    sink = FileSink(out, ae.sample_rate, ae.channels, lead=acc.tau * acc.hop)
+    sink = FileSink(out, ae.sample_rate, ae.channels, lead=acc.tau * acc.hop, normalize_dbfs=normalize_dbfs)
+    gain = 10.0 ** (gain_db / 20.0)
     samples, peak, seconds, ok = 0, 0.0, 0.0, False
     try:
         for chunk in mix:
@@ -89,13 +96,13 @@ def accompany_file(bundle: AccompanimentBundle, mix_path: str | Path, instrument
             start = time.perf_counter()
             generated = acc.push(torch.from_numpy(chunk)[None])[0].numpy()          # (C, k * hop)
             seconds += time.perf_counter() - start
-            sink.write(generated, samples)
+            sink.write(generated * gain if gain != 1.0 else generated, samples)
         ok = True
     finally:
         sink.close(samples, ok=ok)
     if preview is not None:
         write_preview(mix, out, preview, scale=1.0 / max(1.0, peak))
-    return AccompanimentResult(samples, ae.sample_rate, seconds, mix.notes)
+    return AccompanimentResult(samples, ae.sample_rate, seconds, mix.notes, dbfs(sink.peak), sink.warnings)
 
 
 def write_preview(mix: MixStream, accompaniment: str | Path, preview: str | Path, scale: float) -> None:

@@ -390,7 +390,9 @@ class JamSession:
 
     def __init__(self, bundle: AccompanimentBundle, instrument: int, source, sink, clock: Clock,
                  seed: int = 0, budget_ms: float | None = None, fade_ms: float = 10.0,
-                 before_step: Callable[[int], None] | None = None, sampling: dict | None = None):
+                 before_step: Callable[[int], None] | None = None, sampling: dict | None = None,
+                 gain_db: float = 0.0):
+        self.gain = np.float32(10.0 ** (gain_db / 20.0))
         self.acc = Accompanist(bundle, instrument, seed=seed, **(sampling or {}))
         self.hop, self.sample_rate, self.channels = self.acc.hop, self.acc.sample_rate, self.acc.channels
         if source.sample_rate != self.sample_rate or source.channels != self.channels:
@@ -500,7 +502,7 @@ class JamSession:
         if block.shape[-1] != self.hop:
             raise RuntimeError(f"streaming step produced {block.shape[-1]} samples, expected {self.hop}")
         self.steps.add(finish - start)
-        out = block[0].numpy()
+        out = block[0].numpy() * self.gain
         late = finish - due
         if late > 0:
             self.misses += 1
@@ -545,9 +547,20 @@ class JamSession:
             "input_overflows": getattr(self.source, "overflows", 0),
             "output_underruns": getattr(self.sink, "underruns", 0),
             "notes": list(getattr(self.source, "notes", [])) + list(getattr(self.sink, "notes", [])),
+            "warnings": self.warnings(),
             "threads": torch.get_num_threads(),
             "torch": torch.__version__,
         }
+
+
+    def warnings(self) -> list[str]:
+        """What a user should not miss: every frame late (the output is only concealment), and
+        the file sink's level warnings (near-silent, clipped)."""
+        found = []
+        if self.frames and self.misses == self.frames:
+            found.append(f"every one of the {self.frames} frames missed its deadline, so the output is "
+                         "silence (see --budget-ms, --threads, or a larger tau)")
+        return found + list(getattr(self.sink, "warnings", []))
 
 
 def summary_line(report: dict) -> str:
@@ -572,10 +585,13 @@ def open_session(bundle: AccompanimentBundle, instrument: int, *, input_path: st
                  input_device: str | None = None, out_path: str | Path | None = None,
                  output_device: str | None = None, clock: Clock | None = None, seed: int = 0,
                  budget_ms: float | None = None, fade_ms: float = 10.0, sampling: dict | None = None,
-                 before_step: Callable[[int], None] | None = None) -> JamSession:
+                 before_step: Callable[[int], None] | None = None, gain_db: float = 0.0,
+                 normalize_dbfs: float | None = None) -> JamSession:
     """A ready ``JamSession`` from one input (file or device) and one output (file or device).
 
     The clock defaults to the wall clock: a file input is then released at real-time pace.
+    ``gain_db`` scales every generated block; ``normalize_dbfs`` (a file output only) scales the
+    finished file to that peak level (``FileSink``).
     """
     if (input_path is None) == (input_device is None):
         raise LiveBandError("jam: give exactly one of --input FILE or --input-device NAME")
@@ -583,6 +599,8 @@ def open_session(bundle: AccompanimentBundle, instrument: int, *, input_path: st
         raise LiveBandError("jam: give exactly one of --out FILE or --output-device NAME")
     if fade_ms < 0:
         raise LiveBandError(f"--fade-ms: must be >= 0, got {fade_ms}")
+    if normalize_dbfs is not None and out_path is None:
+        raise LiveBandError("--normalize: only for --out FILE (a device plays before the peak is known)")
     ae = bundle.autoencoder.cfg
     sr, channels, hop = ae.sample_rate, ae.channels, ae.hop
     budget = deadline_budget(bundle.tau_frames, hop / sr, budget_ms)
@@ -592,7 +610,7 @@ def open_session(bundle: AccompanimentBundle, instrument: int, *, input_path: st
         source = DeviceSource(input_device, sr, channels, hop)
     try:
         if out_path is not None:
-            sink = FileSink(out_path, sr, channels, lead=bundle.tau_frames * hop)
+            sink = FileSink(out_path, sr, channels, lead=bundle.tau_frames * hop, normalize_dbfs=normalize_dbfs)
         else:
             lead = hop + int(round(budget * sr))  # block k plays when it is due
             sink = DeviceSink(output_device, sr, channels, lead=lead, block=hop,
@@ -603,7 +621,7 @@ def open_session(bundle: AccompanimentBundle, instrument: int, *, input_path: st
     clock = clock if clock is not None else WallClock()
     try:
         return JamSession(bundle, instrument, source, sink, clock, seed=seed, budget_ms=budget * 1e3,
-                          fade_ms=fade_ms, before_step=before_step, sampling=sampling)
+                          fade_ms=fade_ms, before_step=before_step, sampling=sampling, gain_db=gain_db)
     except BaseException:
         source.close()
         sink.close(0, ok=False)
