@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 
 from liveband.builders import AccompanimentBundle
+from liveband.data.classes import parse_instrument
 from liveband.errors import LiveBandError
 
 
@@ -22,19 +23,21 @@ class Accompanist:
     Output block k (``hop`` samples) is the accompaniment for latent frame k + tau of the
     input: it is produced ``tau`` frames before that part of the mix is heard.
 
+    ``instrument`` is a class id or name ("Bass", "null", as ``parse_instrument`` reads them).
     ``instrument`` and ``seed`` are one value (a single stream, B = 1, as live use runs it) or
     one per stream of a batch. Each stream draws its noise (or its SMG samples) from its own
     generator, so a stream's output does not depend on what else shares its batch: row b of
     a batch equals a single stream with ``instrument[b]`` and ``seed[b]``.
     """
 
-    def __init__(self, bundle: AccompanimentBundle, instrument: int | Sequence[int], seed: int | Sequence[int] = 0,
-                 temperature: float = 1.0, top_k: int | None = None):
+    def __init__(self, bundle: AccompanimentBundle, instrument: int | str | Sequence[int | str],
+                 seed: int | Sequence[int] = 0, temperature: float = 1.0, top_k: int | None = None):
         self.bundle = bundle
         ae = bundle.autoencoder
         self.hop, self.channels, self.sample_rate = ae.cfg.hop, ae.cfg.channels, ae.cfg.sample_rate
         self.tau = bundle.tau_frames
-        instruments = [int(i) for i in instrument] if isinstance(instrument, Sequence) else [int(instrument)]
+        several = isinstance(instrument, Sequence) and not isinstance(instrument, str)
+        instruments = [class_id(i) for i in (instrument if several else [instrument])]
         seeds = [int(s) for s in seed] if isinstance(seed, Sequence) else [int(seed)] * len(instruments)
         if not instruments or len(seeds) != len(instruments):
             raise LiveBandError(f"accompaniment: {len(instruments)} instruments for {len(seeds)} seeds")
@@ -76,3 +79,8 @@ class Accompanist:
             return audio.new_zeros(self.batch_size, self.channels, 0)
         out = torch.stack([self.latent_step(latents[..., i]) for i in range(latents.shape[-1])], dim=-1)
         return self.decoder.push(out)                                                 # (B, C, k*hop)
+
+
+def class_id(instrument: int | str) -> int:
+    """An instrument class id from an id or a name (``parse_instrument``'s spellings)."""
+    return parse_instrument(instrument) if isinstance(instrument, str) else int(instrument)

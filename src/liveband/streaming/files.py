@@ -36,18 +36,19 @@ class AccompanimentResult:
         return self.audio_seconds / max(self.wall_seconds, 1e-9)
 
 
-def accompany_array(bundle: AccompanimentBundle, mix: np.ndarray, instrument: int, seed: int = 0,
+def accompany_array(bundle: AccompanimentBundle, mix: np.ndarray, instrument: int | str, seed: int = 0,
                     chunk: int = 1024, **sampling) -> tuple[np.ndarray, float]:
-    """Stream (C, T) mix audio through ``bundle`` in ``chunk``-sample pieces; -> ((C, T), seconds).
+    """Stream (C, T) mix audio (or mono (T,)) at the bundle's sample rate and channel count
+    through ``bundle`` in ``chunk``-sample pieces; -> ((C, T), compute seconds).
 
     The first tau frames of the result are silence (nothing is predicted for them), so the
     accompaniment lines up with the mix sample for sample.
     """
-    out, seconds = accompany_batch(bundle, mix[None], [instrument], [seed], chunk, **sampling)
+    out, seconds = accompany_batch(bundle, np.atleast_2d(mix)[None], [instrument], [seed], chunk, **sampling)
     return out[0], seconds
 
 
-def accompany_batch(bundle: AccompanimentBundle, mixes: np.ndarray, instruments: list[int], seeds: list[int],
+def accompany_batch(bundle: AccompanimentBundle, mixes: np.ndarray, instruments: list[int | str], seeds: list[int],
                     chunk: int = 1024, **sampling) -> tuple[np.ndarray, float]:
     """Stream B equal-length mixes ``(B, C, T)`` side by side through one batched
     :class:`Accompanist`; -> ``((B, C, T), seconds)``. Row b equals
@@ -68,7 +69,7 @@ def accompany_batch(bundle: AccompanimentBundle, mixes: np.ndarray, instruments:
     return out[..., :n], seconds
 
 
-def accompany_file(bundle: AccompanimentBundle, mix_path: str | Path, instrument: int, out: str | Path,
+def accompany_file(bundle: AccompanimentBundle, mix_path: str | Path, instrument: int | str, out: str | Path,
                    preview: str | Path | None = None, seed: int = 0, block: int = 16384,
                    gain_db: float = 0.0, normalize_dbfs: float | None = None, **sampling) -> AccompanimentResult:
     """Stream a mix file through ``bundle`` into ``out`` (and ``preview``) in fixed memory.
