@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 from scipy.stats import wilcoxon
-from statsmodels.stats.multitest import multipletests
 
 from liveband.errors import LiveBandError
+from liveband.stats.multiple import holm
 
 PASS, FAIL, UNDERPOWERED = "PASS", "FAIL", "n too small"
 CLEAN = "clean"
@@ -66,7 +66,7 @@ def paired_checks(metric: str, clean: np.ndarray, degraded: dict[str, np.ndarray
     if any(d.shape != clean.shape for d in diffs.values()):
         raise LiveBandError(f"metric validation: {metric}: clean and degraded scores differ in length")
     p_raw = [_one_sided_wilcoxon(d, sign) for d in diffs.values()]
-    p_holm = multipletests(p_raw, method="holm")[1] if p_raw else []
+    p_holm = holm(p_raw)
     testable = 0.5 ** len(clean) * len(diffs) < alpha
     out = []
     for (name, d), p, q in zip(diffs.items(), p_raw, p_holm, strict=True):

@@ -137,7 +137,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
                 f"{params.gan.train.gradient_penalty.target_advantage:g}).")
     rows = evaluate_claims(evidence, alpha=st.alpha, metric_flags=flags)
     write_claims(rows, R / "claims", claims_caption(evidence, st.alpha) + f" {describe(env)}.")
-    drift_figure({k: v for k, v in cells.items() if k in params.evaluation.systems}, R / "figures" / "drift.png")
+    drift_figure(cells, R / "figures" / "drift.png")
     results = {name: json.loads((R / "eval" / f"{name}.json").read_text()) for name in params.evaluation.systems}
     write_text(R / "README.md", results_readme(params, results, rows, env))
     log.info("tables written for profile %s", params.profile)
