@@ -71,6 +71,9 @@ def test_every_stage_report_exists(ci_run):
         assert (results / name).exists(), name
     evals = {p.stem: json.loads(p.read_text()) for p in (results / "eval").glob("*.json")}
     assert evals["gan_bidirectional"]["drift"] is None and evals["gan_tau01"]["drift"] is not None
+    # `drift: false` rows (Table 3, the mismatched reference) are generated and scored on the first segment only
+    assert evals["gan_abl_gp_small"]["drift"] is None and evals["gan_abl_gp_small"]["streaming"] is True
+    assert set(pd.read_csv(results / "eval" / "mismatched.examples.csv").segment) == {0}
     assert json.loads((results / "beat_tracker.json").read_text())["available"] is True
 
 

@@ -245,6 +245,7 @@ class MetricsParams:
 class EvalSystem:
     kind: str = field(check=one_of("ground_truth", "codec", "mismatched", "liveband", "smg"))
     checkpoint: str = field(doc="model file it needs (the autoencoder for references)")
+    drift: bool = field(True, doc="score the later segments too (drift); false = first segment only")
 
 
 @dataclass(frozen=True, kw_only=True)

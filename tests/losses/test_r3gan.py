@@ -135,6 +135,24 @@ def test_generator_step_gradient_reaches_fake_only():
     assert real.grad is None and fake.grad.abs().max() > 0
 
 
+def test_generator_step_leaves_no_gradient_on_discriminator_and_matches_unfrozen_gradient():
+    torch.manual_seed(0)
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(6, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1),
+                                 torch.nn.Flatten(0))
+    before = [p.detach().clone() for p in critic.parameters()]
+    real, fake = torch.randn(3, 2, 3), torch.randn(3, 2, 3, requires_grad=True)
+    loss, _ = R3GANObjective(critic).generator_step(real, fake)
+    loss.backward()
+    assert all(p.grad is None for p in critic.parameters())           # no D parameter gradient computed
+    assert all(p.requires_grad for p in critic.parameters())          # D trainable again afterwards
+    assert count_changed(before, critic) == 0
+    frozen_grad = fake.grad.clone()
+    fake.grad = None
+    relativistic_generator_loss(critic(real), critic(fake))[0].backward()  # the unfrozen G step
+    torch.testing.assert_close(fake.grad, frozen_grad)
+    assert any(p.grad is not None for p in critic.parameters())
+
+
 def count_changed(before: list[torch.Tensor], module: torch.nn.Module) -> int:
     after = list(module.parameters())
     return sum(not torch.equal(a, b.detach()) for a, b in zip(before, after, strict=True))

@@ -64,6 +64,7 @@ def figure(analysis: dict, n_sessions: int, path) -> None:
     axes[0].set_ylabel("mean rating (1-5)")
     axes[0].legend(loc="upper right", fontsize=7)
     fig.suptitle(f"Listening test: number of sessions: {n_sessions}")
+    fig.tight_layout(rect=(0, 0, 1, 0.93))  # the title above the panels' own titles, not over them
     save_figure(fig, path)
 
 

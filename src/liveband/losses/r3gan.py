@@ -17,7 +17,8 @@ Lazy regularisation (paper, sec. 4.7): with interval ``k > 1`` the penalty is ap
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import torch
@@ -81,11 +82,27 @@ def lazy_penalty_plan(step: int, interval: int) -> PenaltyPlan:
     return PenaltyPlan(r1=real_turn, r2=not real_turn, scale=float(interval))
 
 
+@contextmanager
+def frozen(module: Callable[..., torch.Tensor]) -> Iterator[None]:
+    """Parameters of ``module`` (an ``nn.Module``; other callables pass through) do not require
+    grad inside the block, so graphs built there carry no parameter-gradient work for it; the
+    previous flags are restored on exit."""
+    params = list(module.parameters()) if isinstance(module, torch.nn.Module) else []
+    flags = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(params, flags):
+            p.requires_grad_(flag)
+
+
 class R3GANObjective:
     """One D step and one G step of R3GAN around a discriminator ``D(x, *conditioning) -> (B,)``.
 
-    Owns no optimiser. The G step also puts gradients on D's parameters: the loop steps only G's
-    optimiser and zeroes D's gradients (or freezes D) as it sees fit.
+    Owns no optimiser. The G step neither computes nor leaves gradients on D's parameters (D is
+    frozen while its graph is built, and D(real) is evaluated without one).
     """
 
     def __init__(self, discriminator: Callable[..., torch.Tensor], penalty_interval: int = 1):
@@ -118,7 +135,10 @@ class R3GANObjective:
     def generator_step(
         self, real: torch.Tensor, fake: torch.Tensor, *conditioning
     ) -> tuple[torch.Tensor, Stats]:
-        """G loss: generated ``fake`` (keeps its graph) ranked against ``real`` by D."""
-        real_logits = self.discriminator(real.detach(), *conditioning)
-        fake_logits = self.discriminator(fake, *conditioning)
+        """G loss: generated ``fake`` (keeps its graph) ranked against ``real`` by D. Gradients
+        reach G through D's inputs only: D's parameters are frozen and D(real) has no graph."""
+        with frozen(self.discriminator):
+            with torch.no_grad():
+                real_logits = self.discriminator(real.detach(), *conditioning)
+            fake_logits = self.discriminator(fake, *conditioning)
         return relativistic_generator_loss(real_logits, fake_logits)

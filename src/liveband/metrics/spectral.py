@@ -127,12 +127,14 @@ def hpss(spectrogram: np.ndarray, kernel: int = 31, power: float = 2.0) -> tuple
     ``spectrogram`` is complex or magnitude ``(F, T)``. Harmonic energy is smooth along time,
     percussive energy along frequency, so a median over time (resp. frequency) keeps one and
     suppresses the other; Wiener-like masks ``H^p / (H^p + P^p)`` then split the input.
-    Returns ``(harmonic, percussive)`` with the input's dtype; they sum to the input.
+    Returns ``(harmonic, percussive)`` with the input's dtype; they sum to the input. The
+    medians run on a float32 copy of the magnitude (a median selects one of its inputs, so only
+    the input's rounding changes; half the memory traffic of float64); masks are formed in float64.
     """
-    magnitude = np.abs(spectrogram)
+    magnitude = np.abs(spectrogram).astype(np.float32)
     harmonic_env = median_filter_1d(magnitude, kernel, axis=1)
     percussive_env = median_filter_1d(magnitude, kernel, axis=0)
-    h, p = harmonic_env**power, percussive_env**power
+    h, p = harmonic_env.astype(np.float64) ** power, percussive_env.astype(np.float64) ** power
     total = h + p
     tiny = np.finfo(np.float64).tiny
     harmonic_mask = np.where(total > tiny, h / np.maximum(total, tiny), 0.5)

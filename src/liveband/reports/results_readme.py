@@ -88,11 +88,19 @@ Regenerate everything: `snakemake --cores N` (or `make pipeline`); one stage: `d
 - `eval/<system>.examples.csv` — every per-example score of every system (both segments), so any
   other test can be run on them; the per-clip embeddings are in `artifacts/eval/embeddings/`.
 - `table2.*` — sink ablation (paper Table 2), drift only.
-- `table3.*` — gradient-penalty ablation (paper Table 3): fixed small, fixed tuned, AdaGP.
+- `table3.*` — gradient-penalty ablation (paper Table 3): fixed small, fixed tuned, AdaGP; first
+  segment only, as the paper reports it (these rows, and the mismatched reference, are generated and
+  scored on the first segment only: `drift: false` in `evaluation.systems`).
+- `table4.*`, `listening.json` — the listening test (paper Table 4) from the responses collected with
+  the kit (`docs/LISTENING.md`); with no sessions it says so and gives the power SIMULATION.
 - `table5.*` — streaming latency (paper Table 5), from the `latency` stage when present.
+- `metric_validation.*` — every offline metric on controlled degradations of real test stems (time
+  shifts, noise, low-pass): whether it orders clean above degraded. Table captions and `claims.md`
+  flag columns whose metric failed a check here.
+- `environment.json` — CPU, torch, threads, profile and git commit of every stage and of the tables.
 - `autoencoder.*` — reconstruction on the test split beside trivial references.
 - `figures/` — training curves (`autoencoder_curves.png`, `gan_<variant>.png` with the AdaGP advantage
-  against its target and the penalty weight), `drift.png`.
+  against its target and the penalty weight), `drift.png`, `metric_validation.png`, `listening.png`.
 
 ## Metric backends used here
 - FAD: {", ".join(FAD_NAMES.get(e, e) for e in m.fad.embedders)} (FAD-VGGish and FAD-CLAP need local checkpoints:

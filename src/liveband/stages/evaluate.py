@@ -3,7 +3,8 @@
 Streaming systems generate each test example's accompaniment through the same path as
 ``liveband accompany`` (frame by frame, rolling KV cache) and are scored on every segment;
 the first segment's values and the drift (second minus first) go to the tables.
-Non-streaming systems (the bidirectional bound) are scored on the first segment only.
+Non-streaming systems (the bidirectional bound) and systems with ``drift: false`` (rows whose
+tables report the first segment only) are scored, and generated, on the first segment only.
 Outputs: ``results/eval/<system>.json`` (set-level values and means), every per-example score
 ``results/eval/<system>.examples.csv`` and the per-clip embeddings
 ``artifacts/eval/embeddings/<system>.npz`` (intervals and paired tests are computed from them).
@@ -75,7 +76,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
     examples = from_frame(pd.read_csv("artifacts/eval/test_list.csv"))
     sr, ch = params.audio.sample_rate, params.audio.channels
     total, bounds = window(params.evaluation, params.audio)
-    n_segments = len(bounds) if system.streaming else 1
+    n_segments = len(bounds) if system.streaming and spec.drift else 1
+    total = bounds[n_segments - 1][1]  # generate only what is scored
     embedders = backends.embedders(params)
     tracker, scorer = backends.beat_tracker(params), backends.adherence_scorer(params)
     audio = [load_example(ex, sr, ch, total / sr) for ex in examples]

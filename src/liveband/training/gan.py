@@ -118,7 +118,6 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
         g_loss.backward()
         g_grad = grad_norm(G)
         opt_g.step()
-        opt_d.zero_grad(set_to_none=True)  # the G step left gradients on D
 
         stats = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "advantage": float(d_stats["advantage"]),
                  "gp_weight": weight_used, "d_grad_norm": d_grad, "g_grad_norm": g_grad,
