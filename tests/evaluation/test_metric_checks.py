@@ -56,9 +56,8 @@ def test_bootstrap_checks_need_the_whole_interval_above_zero():
     per_clip["ignored"] = per_clip[CLEAN]
     per_clip["noisy"] = per_clip[CLEAN] + rng.standard_normal(15)
 
-    def statistic(condition, clips):  # a set-level mean of per-clip values
-        values = per_clip[condition]
-        return float(values.mean() if clips is None else values[clips].mean())
+    def statistic(condition, counts):  # a set-level mean of per-clip values, per multiset of clips
+        return counts @ per_clip[condition] / counts.sum(axis=1)
 
     results = bootstrap_checks("FAD-toy", statistic, ["rises", "ignored", "noisy"], 15, "rise", 300,
                                np.random.default_rng(0))

@@ -77,20 +77,22 @@ def paired_checks(metric: str, clean: np.ndarray, degraded: dict[str, np.ndarray
     return out
 
 
-def bootstrap_checks(metric: str, statistic: Callable[[str, np.ndarray | None], float], conditions: list[str],
+def bootstrap_checks(metric: str, statistic: Callable[[str, np.ndarray], np.ndarray], conditions: list[str],
                      n_clips: int, expect: str, n_bootstrap: int, rng: np.random.Generator) -> list[CheckResult]:
-    """One family of set-level checks. ``statistic(condition, clips)`` is the metric of the clip
-    multiset ``clips`` (indices; None = all clips) under ``condition`` (``CLEAN`` or a degradation)."""
+    """One family of set-level checks. ``statistic(condition, counts)`` gives the metric of each clip
+    multiset under ``condition`` (``CLEAN`` or a degradation): row b of ``counts`` (B, n_clips) says
+    how often each clip occurs (all ones = every clip once), as the tables' bootstrap batches take it."""
     sign = _sign(expect)
     resamples = rng.integers(0, n_clips, size=(n_bootstrap, n_clips))
-    clean = np.array([statistic(CLEAN, idx) for idx in resamples])
-    clean_all = statistic(CLEAN, None)
+    counts = np.vstack([np.ones(n_clips)] + [np.bincount(r, minlength=n_clips) for r in resamples])
+    clean_all, *clean = statistic(CLEAN, counts)
     out = []
     for name in conditions:
-        diff = np.array([statistic(name, idx) for idx in resamples]) - clean
+        value_all, *values = statistic(name, counts)
+        diff = np.asarray(values) - np.asarray(clean)
         low, high = np.percentile(diff, [2.5, 97.5])
         ok = (low > 0) if sign > 0 else (high < 0)
-        out.append(CheckResult(metric, name, expect, "bootstrap", n_clips, statistic(name, None) - clean_all, None,
+        out.append(CheckResult(metric, name, expect, "bootstrap", n_clips, float(value_all - clean_all), None,
                                float(np.mean(sign * diff <= 0)), None, float(low), float(high), PASS if ok else FAIL))
     return out
 

@@ -137,37 +137,6 @@ def fad_inf(reference: np.ndarray, evaluated: np.ndarray, min_n: int = 500, max_
                         n_reference=len(ref), n_eval=len(ev), dim=ref.shape[1])
 
 
-class ClipMoments:
-    """Per-clip frame counts, sums and outer-product sums, so the Gaussian fit (and FAD) of any
-    multiset of clips, e.g. a bootstrap resample over clips, costs O(clips D^2), not a pass
-    over frames. Frames are centred on the overall mean first (numerically safer moments).
-    """
-
-    def __init__(self, clips: list[np.ndarray]):
-        clips = [np.asarray(c, dtype=np.float64) for c in clips]
-        if not clips or any(c.ndim != 2 or len(c) == 0 for c in clips):
-            raise LiveBandError("FAD: clip embeddings must be a non-empty list of (N>=1, D) arrays")
-        self.centre = np.concatenate(clips).mean(axis=0)  # (D,)
-        centred = [c - self.centre for c in clips]
-        self.counts = np.array([len(c) for c in clips], dtype=np.float64)  # (clips,)
-        self.sums = np.stack([c.sum(axis=0) for c in centred])  # (clips, D)
-        self.outer = np.stack([c.T @ c for c in centred])  # (clips, D, D)
-
-    def gaussian_fit(self, clips: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and unbiased covariance of the frames of ``clips`` (indices, repeats allowed; all by default)."""
-        idx = np.arange(len(self.counts)) if clips is None else np.asarray(clips)
-        n = self.counts[idx].sum()
-        if n < 2:
-            raise LiveBandError("FAD: need at least 2 frames to fit a Gaussian")
-        mean = self.sums[idx].sum(axis=0) / n
-        cov = (self.outer[idx].sum(axis=0) - n * np.outer(mean, mean)) / (n - 1)
-        return mean + self.centre, cov
-
-    def fad(self, reference_fit: tuple[np.ndarray, np.ndarray], clips: np.ndarray | None = None) -> float:
-        """FAD of the ``clips`` multiset against a reference ``(mean, covariance)``."""
-        return frechet_distance(*reference_fit, *self.gaussian_fit(clips))
-
-
 def _as_embeddings(x: np.ndarray, what: str) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or len(x) < 2:

@@ -44,10 +44,11 @@ from liveband.evaluation.scoring import EVAL_RATE, front_end, segment_bounds
 from liveband.evaluation.test_set import EvalExample, from_frame, load_example
 from liveband.metrics.beats import beat_f1
 from liveband.metrics.cocola import chunk_features
-from liveband.metrics.fad import ClipMoments, gaussian_fit
-from liveband.metrics.kad import ClipKernelSums, kad_name, median_bandwidth
+from liveband.metrics.kad import kad_name
 from liveband.reports.metric_validation import validation_figure, validation_markdown
 from liveband.stages.runner import run_stage
+from liveband.stats.frechet import FrechetDistance
+from liveband.stats.kernel import KernelDistance
 from liveband.training.checkpoint import load_checkpoint
 from liveband.utils.atomic import atomic_path, write_json, write_text
 
@@ -121,12 +122,12 @@ def per_example_scores(mixes16: list[np.ndarray], conditions16: dict[str, list[n
 
 
 def set_level_statistics(name: str, reference: np.ndarray, clips: dict[str, list[np.ndarray]]) -> dict:
-    """``{metric key: statistic(condition, clip indices or None)}`` for the FAD and KAD of one
-    embedder; KAD's kernel is the evaluation's (bandwidth from the reference alone)."""
-    ref_fit, bandwidth = gaussian_fit(reference), median_bandwidth(reference)
-    moments = {c: ClipMoments(v) for c, v in clips.items()}
-    kernels = {c: ClipKernelSums(reference, v, bandwidth) for c, v in clips.items()}
-    return {name: lambda c, idx: moments[c].fad(ref_fit, idx), kad_name(name): lambda c, idx: kernels[c].kad(idx)}
+    """``{metric key: statistic(condition, counts)}`` for the FAD and KAD of one embedder: the
+    tables' bootstrap batches (:mod:`liveband.stats.frechet`, :mod:`liveband.stats.kernel`; KAD's
+    bandwidth from the reference alone, as in the evaluation)."""
+    fad_, kad_ = FrechetDistance(), KernelDistance()
+    return {name: lambda c, counts: fad_.batch(reference, clips[c], counts),
+            kad_name(name): lambda c, counts: kad_.batch(reference, clips[c], counts)}
 
 
 def set_level_checks(embedders, reference: dict[str, np.ndarray], conditions16: dict[str, list[np.ndarray]],
@@ -144,7 +145,8 @@ def set_level_checks(embedders, reference: dict[str, np.ndarray], conditions16: 
         for metric, statistic in set_level_statistics(e.name, reference[e.name], clips).items():
             results += bootstrap_checks(metric, statistic, degraded, len(conditions16[CLEAN]), "rise",
                                         mv.n_bootstrap, np.random.default_rng(mv.seed))
-            values[metric] = {c: {"value": statistic(c, None), "half_width": None} for c in conditions16}
+            values[metric] = {c: {"value": float(statistic(c, np.ones((1, len(conditions16[c]))))[0]),
+                                  "half_width": None} for c in conditions16}
     return results, values, seconds
 
 
