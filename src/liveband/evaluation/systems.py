@@ -46,7 +46,7 @@ class System:
         if self.kind == "mismatched":  # a real stem of another song against this mix
             return list(partner_targets)
         if self.kind == "codec":
-            return [codec_roundtrip(self.autoencoder, t) for t in targets]
+            return [codec_roundtrip(self.autoencoder, t, self.device) for t in targets]
         if not self.streaming:
             return [self._bidirectional(m, i, s) for m, i, s in zip(mixes, instruments, seeds)]
         out, seconds = accompany_batch(self.bundle, np.stack(mixes), list(instruments), list(seeds),
