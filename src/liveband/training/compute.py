@@ -34,7 +34,8 @@ class Compute:
 
     def prepare(self, *modules: torch.nn.Module) -> None:
         """Move ``modules`` to the device (before their optimisers are built) and compile them.
-        ``Module.compile`` keeps parameter names, so checkpoints are the same either way."""
+        ``Module.compile`` keeps parameter names, so checkpoints are the same either way, and
+        ``module.forward`` stays the eager forward (the GAN's gradient penalties need it)."""
         for module in modules:
             module.to(self.device)
             if self.compile:
@@ -66,7 +67,8 @@ def training_compute(compute: ComputeParams, device: torch.device, flex: bool = 
         raise LiveBandError(f"compute.precision: bfloat16 training needs a CUDA GPU with bfloat16 (Ampere or "
                             f"newer); {where}")
     if cuda:
-        torch.cuda.set_device(device)
+        if device.index is not None:
+            torch.cuda.set_device(device)
         torch.backends.cuda.matmul.allow_tf32 = compute.tf32
         torch.backends.cudnn.allow_tf32 = compute.tf32
     return Compute(device=device, bf16=bf16, compile=compute.compile, preload=compute.preload)

@@ -83,7 +83,8 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
     opt_d = torch.optim.Adam(D.parameters(), lr=train.lr, betas=tuple(train.betas), weight_decay=0.0)
     gp = train.gradient_penalty
     penalty = make_penalty(gp, setup.gp_mode, setup.gp_weight)
-    objective = R3GANObjective(D, penalty_interval=gp.penalty_interval)
+    objective = R3GANObjective(D, penalty_interval=gp.penalty_interval,
+                               penalised=D.forward if compute.compile else None)  # eager: double backward
     data_rng = torch.Generator().manual_seed(train.seed + 1)
     config = {"generator": dataclasses.asdict(setup.generator), "discriminator": dataclasses.asdict(setup.discriminator),
               "tau_frames": setup.tau_frames, "gp_mode": setup.gp_mode, "gp_weight": setup.gp_weight,
