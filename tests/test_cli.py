@@ -288,3 +288,23 @@ def test_accompany_warns_about_a_near_silent_stem_and_normalize_fixes_it(setup, 
     captured = capsys.readouterr()
     assert code == 0 and json.loads(captured.out)["warnings"] == [] and captured.err == ""
     assert np.abs(sf.read(tmp_path / "n.wav")[0]).max() == pytest.approx(10 ** (-1 / 20), abs=2 / 32768)
+
+
+def test_accompany_on_an_explicit_cpu_device_writes_the_default_output(setup, tmp_path, capsys):
+    checkpoint, mix = setup
+    assert run(accompany(checkpoint, mix, "--out", tmp_path / "a.wav"), capsys)[0] == 0
+    assert run(accompany(checkpoint, mix, "--out", tmp_path / "b.wav", "--device", "cpu"), capsys)[0] == 0
+    assert np.array_equal(sf.read(tmp_path / "a.wav")[0], sf.read(tmp_path / "b.wav")[0])
+    assert run(jam_file(checkpoint, mix, "--out", tmp_path / "c.wav", "--device", "cpu"), capsys)[0] == 0
+
+
+@pytest.mark.parametrize("command", [accompany, jam_file])
+def test_a_device_the_machine_lacks_fails_before_any_work(setup, tmp_path, monkeypatch, capsys, no_work, command):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    checkpoint, mix = setup
+    one_line(*run(command(checkpoint, mix, "--out", tmp_path / "a.wav", "--device", "cuda"), capsys),
+             "--device: 'cuda' asked for, but this machine has no CUDA GPU")
+    monkeypatch.setenv("LIVEBAND_DEVICE", "tpu")
+    one_line(*run(command(checkpoint, mix, "--out", tmp_path / "a.wav"), capsys), "LIVEBAND_DEVICE: 'tpu'")

@@ -8,6 +8,7 @@ import math
 import sys
 
 from liveband.errors import LiveBandError
+from liveband.utils.device import add_device_arg, resolve_device
 
 
 def _accompany(args: argparse.Namespace) -> int:
@@ -26,6 +27,7 @@ def _accompany(args: argparse.Namespace) -> int:
     from liveband.streaming.files import accompany_file
 
     torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
     instrument = parse_instrument(args.instrument)
     bundle = load_bundle(args.checkpoint)
     _check_tau(args.tau, bundle, args.checkpoint)
@@ -35,10 +37,10 @@ def _accompany(args: argparse.Namespace) -> int:
     if args.top_k is not None:
         sampling["top_k"] = args.top_k
     result = accompany_file(bundle, args.mix, instrument, args.out, args.preview, seed=args.seed,
-                            gain_db=args.gain, normalize_dbfs=args.normalize, **sampling)
+                            gain_db=args.gain, normalize_dbfs=args.normalize, device=device, **sampling)
     summary = {
         "input": str(args.mix), "output": str(args.out), "model": bundle.kind,
-        "instrument": CLASS_VOCAB[instrument], "tau_frames": bundle.tau_frames,
+        "instrument": CLASS_VOCAB[instrument], "tau_frames": bundle.tau_frames, "device": str(device),
         "tau_seconds": round(bundle.tau_frames / bundle.autoencoder.cfg.frame_rate, 4),
         "audio_seconds": round(result.audio_seconds, 3),
         "wall_seconds": round(result.wall_seconds, 3), "real_time_factor": round(result.real_time_factor, 2),
@@ -94,6 +96,7 @@ def _jam(args: argparse.Namespace) -> int:
     from liveband.utils.atomic import write_json
 
     torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
     instrument = parse_instrument(args.instrument)
     bundle = load_bundle(args.checkpoint)
     _check_tau(args.tau, bundle, args.checkpoint)
@@ -102,7 +105,7 @@ def _jam(args: argparse.Namespace) -> int:
                                out_path=args.out, output_device=args.output_device, clock=clock,
                                seed=args.seed, budget_ms=args.budget_ms, fade_ms=args.fade_ms,
                                sampling=dict(bundle.extra.get("sampling") or {}), gain_db=args.gain,
-                               normalize_dbfs=args.normalize)
+                               normalize_dbfs=args.normalize, device=device)
     report = session.run()
     report = {"input": args.input or f"device:{args.input_device}",
               "output": args.out or f"device:{args.output_device}", "checkpoint": str(args.checkpoint),
@@ -200,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     acc.add_argument("--threads", type=THREADS, default=1,
                      help="torch CPU threads (default 1: batch-1 streaming is latency-bound, and more "
                           "threads oversubscribe a busy machine)")
+    add_device_arg(acc)
     _add_level(acc)
     acc.set_defaults(func=_accompany)
 
@@ -231,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     dst.add_argument("--output-device", metavar="NAME", help="a sound output device (name part or index)")
     jam.add_argument("--report", metavar="JSON", default=None,
                      help="write frames, deadline misses, step-time percentiles, budget and RTF here")
+    add_device_arg(jam)
     jam.add_argument("--seed", type=SEED, default=0, help="noise / sampling seed (same as accompany's)")
     jam.add_argument("--threads", type=THREADS, default=1,
                      help="torch CPU threads (default 1: batch-1 streaming is latency-bound)")

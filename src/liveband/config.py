@@ -329,6 +329,22 @@ class ListeningParams:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ComputeParams:
+    """How the training stages (autoencoder, train_gan, train_smg) use a GPU. The defaults are
+    plain float32 eager PyTorch: CPU profiles train bit for bit as before. The device itself
+    is a machine setting (``--device`` / ``LIVEBAND_DEVICE``), not a param."""
+
+    precision: str = field("float32", check=one_of("float32", "bfloat16"),
+                           doc="bfloat16: autocast of the training forward passes (CUDA with bf16 only)")
+    compile: bool = field(False, doc="torch.compile of G and D, the autoencoder and SMG (Module.compile)")
+    tf32: bool = field(False, doc="TF32 matmuls and convolutions on CUDA (no effect on CPU)")
+    gpus: int = field(0, check=one_of(0, 1), doc="CUDA GPUs the profile needs (0: any machine); "
+                                                 "training uses one GPU")
+    preload: bool = field(False, doc="latent crops sampled from shards kept on the device (GAN, SMG); "
+                                     "else pinned-memory copies per batch")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Params:
     profile: str = field(check=one_of("default", "ci", "paper"))
     audio: AudioParams = field()
@@ -345,6 +361,7 @@ class Params:
     metric_validation: MetricValidationParams = field()
     listening: ListeningParams = field()
     latency: dict[str, Any] = field(doc="LatencySettings fields (src/liveband/streaming/latency.py)")
+    compute: ComputeParams = field(default_factory=ComputeParams)
 
     def validate(self):
         from liveband import builders  # builders import config; validate every model section

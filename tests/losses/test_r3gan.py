@@ -206,3 +206,26 @@ def test_few_step_cpu_gan_training_is_finite_and_moves_weights():
     d_moved = count_changed(d_before, discriminator)
     assert g_moved > len(g_before) // 2 and d_moved > len(d_before) // 2
     assert penalty.weight != 1.0
+
+
+
+@pytest.mark.parametrize("step, expected", [(0, ["real"]), (1, []), (2, ["fake"])])
+def test_penalised_inputs_go_through_the_eager_discriminator(step, expected):
+    """A compiled D hands its eager forward for the inputs a penalty differentiates twice."""
+    weight = torch.randn(3, requires_grad=True)
+    real, fake = torch.randn(2, 3, 5), torch.randn(2, 3, 5)
+    seen = []
+
+    def compiled(x):
+        return (x * weight[:, None]).sum(dim=(1, 2))
+
+    def eager(x):
+        seen.append("real" if torch.equal(x, real) else "fake")
+        return compiled(x)
+
+    loss, _ = R3GANObjective(compiled, penalty_interval=2, penalised=eager).discriminator_step(
+        real, fake, gamma=1.0, step=step)
+    loss.backward()
+    assert seen == expected
+    plain, _ = R3GANObjective(compiled, penalty_interval=2).discriminator_step(real, fake, gamma=1.0, step=step)
+    assert torch.equal(loss.detach(), plain.detach())

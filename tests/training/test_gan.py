@@ -6,12 +6,14 @@ import pandas as pd
 import pytest
 import torch
 
-from liveband.config import GanTrainParams, GradientPenaltyParams
+from liveband.config import ComputeParams, GanTrainParams, GradientPenaltyParams
 from liveband.data.latent_store import CropSampler, LatentShard, save_shard
 from liveband.errors import LiveBandError
 from liveband.models.discriminator import DiscriminatorConfig
 from liveband.models.generator import GeneratorConfig
+from liveband.training.compute import Compute, training_compute
 from liveband.training.gan import GanSetup, train_gan
+from liveband.utils.device import ENV_VAR, resolve_device
 
 D = 8
 
@@ -87,3 +89,38 @@ def test_snapshot_equals_a_run_of_the_ablation_length(tmp_path, sampler):
         assert torch.equal(p, q), k
     with pytest.raises(LiveBandError, match="snapshot of another run"):
         load_snapshot(tmp_path / "b.pt", run.config, 3)
+
+
+def test_explicit_cpu_device_and_preloaded_crops_train_the_same_weights(tmp_path, sampler):
+    default, _ = train_gan(setup(), train_params(), sampler, tmp_path / "a.pt", tmp_path / "a.csv")
+    compute = training_compute(ComputeParams(preload=True), torch.device("cpu"))
+    explicit, _ = train_gan(setup(), train_params(), sampler.to(compute.device), tmp_path / "b.pt",
+                            tmp_path / "b.csv", compute=compute)
+    for (k, p), q in zip(default.state_dict().items(), explicit.state_dict().values()):
+        assert torch.equal(p, q), k
+
+
+def test_bf16_autocast_path_trains_finite(tmp_path, sampler):
+    """The CUDA path's autocast, executed on the CPU's bfloat16 autocast (the machine check is bypassed)."""
+    bf16 = Compute(device=torch.device("cpu"), bf16=True)
+    G, run = train_gan(setup(steps=3), train_params(steps=3), sampler, tmp_path / "s.pt", tmp_path / "c.csv",
+                       compute=bf16)
+    curve = pd.read_csv(tmp_path / "c.csv")
+    assert run.finished and curve[["d_loss", "g_loss"]].notna().all().all()
+    assert all(p.dtype == torch.float32 for p in G.parameters())  # autocast keeps float32 master weights
+
+
+def test_checkpoint_of_one_device_setting_resumes_under_another(tmp_path, sampler, monkeypatch):
+    straight, _ = train_gan(setup(), train_params(), sampler, tmp_path / "a.pt", tmp_path / "a.csv")
+    explicit = training_compute(ComputeParams(), resolve_device("cpu"))
+    train_gan(setup(), train_params(), sampler, tmp_path / "b.pt", tmp_path / "b.csv", stop_after=3,
+              compute=explicit)
+    monkeypatch.setenv(ENV_VAR, "auto")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    resumed, run = train_gan(setup(), train_params(), sampler, tmp_path / "b.pt", tmp_path / "b.csv",
+                             compute=training_compute(ComputeParams(), resolve_device(None)))
+    assert run.resumed_from == 3
+    stored = torch.load(tmp_path / "b.pt", weights_only=True)  # no map_location: stored on the CPU
+    assert all(t.device.type == "cpu" for t in stored["state"]["generator"].values())
+    for (k, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(p, q), k

@@ -10,7 +10,7 @@ rule autoencoder:
     log:
         "results/logs/autoencoder.log",
     params:
-        settings=settings("audio", "autoencoder"),
+        settings=settings("audio", "autoencoder", "compute"),
     shell:
         stage("autoencoder")
 

@@ -18,7 +18,7 @@ rule train_gan:
     log:
         "results/logs/train_gan-{variant}.log",
     params:
-        settings=settings("audio", "gan"),
+        settings=settings("audio", "gan", "compute"),
     wildcard_constraints:
         variant=any_name(GAN_VARIANTS),
     shell:

@@ -35,7 +35,7 @@ rule train_smg:
     log:
         "results/logs/train_smg-{variant}.log",
     params:
-        settings=settings("audio", "smg"),
+        settings=settings("audio", "smg", "compute"),
     wildcard_constraints:
         variant=any_name(SMG_VARIANTS),
     shell:

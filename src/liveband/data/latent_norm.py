@@ -30,7 +30,7 @@ class LatentStats:
     def _shape(v: torch.Tensor, like: torch.Tensor, channel_dim: int) -> torch.Tensor:
         shape = [1] * like.dim()
         shape[channel_dim] = -1
-        return v.to(like.dtype).reshape(shape)
+        return v.to(device=like.device, dtype=like.dtype).reshape(shape)
 
     def save(self, path: str | Path, **extra) -> None:
         write_json(path, {"mean": self.mean.tolist(), "std": self.std.tolist(), **extra})

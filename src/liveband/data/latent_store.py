@@ -109,8 +109,16 @@ class CropSampler:
                 ex.mix, ex.target = stats.normalise(ex.mix, channel_dim=0), stats.normalise(ex.target, channel_dim=0)
             self._examples[i] = ex
 
+    def to(self, device: torch.device) -> CropSampler:
+        """Keep the crops' latents on ``device`` (a GPU samples batches without host copies);
+        the draws stay on the CPU ``generator``, so the windows are the same on any device."""
+        for ex in self._examples.values():
+            ex.mix, ex.target = ex.mix.to(device), ex.target.to(device)
+        return self
+
     def sample(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """-> mix (B, W, D), target (B, W, D), instrument (B,); W = crop + tau, drawn with ``generator``."""
+        """-> mix (B, W, D), target (B, W, D) on the latents' device, instrument (B,) on the CPU;
+        W = crop + tau, drawn with ``generator``."""
         picks = torch.randint(len(self.candidates), (batch,), generator=generator).tolist()
         mixes, targets, classes = [], [], []
         for p in picks:

@@ -39,7 +39,9 @@ def reverse(audio: np.ndarray) -> np.ndarray:
 
 
 @torch.inference_mode()
-def codec_roundtrip(autoencoder, audio: np.ndarray) -> np.ndarray:
-    """``audio`` encoded and decoded by the project's autoencoder, zero-padded to its length."""
-    out = autoencoder.decode(autoencoder.encode(torch.from_numpy(np.ascontiguousarray(audio))[None]))[0].numpy()
+def codec_roundtrip(autoencoder, audio: np.ndarray, device: torch.device | str = "cpu") -> np.ndarray:
+    """``audio`` encoded and decoded by the project's autoencoder (on ``device``, where it must
+    live), zero-padded to its length."""
+    x = torch.from_numpy(np.ascontiguousarray(audio))[None].to(device)
+    out = autoencoder.decode(autoencoder.encode(x))[0].cpu().numpy()
     return np.pad(out, ((0, 0), (0, audio.shape[-1] - out.shape[-1])))

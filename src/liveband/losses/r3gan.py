@@ -105,9 +105,13 @@ class R3GANObjective:
     frozen while its graph is built, and D(real) is evaluated without one).
     """
 
-    def __init__(self, discriminator: Callable[..., torch.Tensor], penalty_interval: int = 1):
+    def __init__(self, discriminator: Callable[..., torch.Tensor], penalty_interval: int = 1,
+                 penalised: Callable[..., torch.Tensor] | None = None):
         lazy_penalty_plan(0, penalty_interval)  # validates the interval
         self.discriminator = discriminator
+        # D on an input a penalty differentiates twice: a torch.compile'd D passes its eager
+        # forward here (double backward through compiled graphs is not supported by every torch)
+        self.penalised = penalised or discriminator
         self.penalty_interval = penalty_interval
 
     def discriminator_step(
@@ -117,8 +121,8 @@ class R3GANObjective:
         plan = lazy_penalty_plan(step, self.penalty_interval)
         real = real.detach().requires_grad_(plan.r1)
         fake = fake.detach().requires_grad_(plan.r2)
-        real_logits = self.discriminator(real, *conditioning)  # (B,)
-        fake_logits = self.discriminator(fake, *conditioning)  # (B,)
+        real_logits = (self.penalised if plan.r1 else self.discriminator)(real, *conditioning)  # (B,)
+        fake_logits = (self.penalised if plan.r2 else self.discriminator)(fake, *conditioning)  # (B,)
         loss, stats = relativistic_discriminator_loss(real_logits, fake_logits)
         for name, active, logits, inputs in (
             ("r1", plan.r1, real_logits, real),

@@ -174,10 +174,12 @@ class Generator(nn.Module):
     def sample_noise(
         self, batch_size: int, n_frames: int, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """Per-frame Gaussian noise (B, T, Z) on the model's device and dtype."""
+        """Per-frame Gaussian noise (B, T, Z) on the model's device and dtype, drawn on the
+        ``generator``'s device (a CPU generator gives the same noise for a model on any device)."""
         weight = self.in_proj.weight
         shape = (batch_size, n_frames, self.cfg.noise_dim)
-        return torch.randn(shape, generator=generator, device=weight.device, dtype=weight.dtype)
+        device = generator.device if generator is not None else weight.device
+        return torch.randn(shape, generator=generator, device=device, dtype=weight.dtype).to(weight.device)
 
     def stream(self, batch_size: int) -> GeneratorStream:
         """A frame-by-frame inference state with rolling KV caches of ``context_frames`` frames."""

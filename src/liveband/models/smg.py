@@ -86,7 +86,8 @@ def sample_logits(
     """One code per row: logits (B, V) -> (B,) long; temperature 0 is greedy (argmax).
 
     ``generator`` may be one generator for the batch, or one per row (so a row's draws do not
-    depend on which other rows share its batch).
+    depend on which other rows share its batch). Draws happen on the generator's device (a
+    CPU generator gives the same codes for a model on any device).
     """
     if temperature == 0:
         return logits.argmax(-1)
@@ -98,8 +99,15 @@ def sample_logits(
     if isinstance(generator, Sequence):
         if len(generator) != len(probs):
             raise LiveBandError(f"sampling: {len(generator)} generators for a batch of {len(probs)}")
-        return torch.cat([torch.multinomial(p[None], 1, generator=g)[:, 0] for p, g in zip(probs, generator)])
-    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+        return torch.cat([_draw(p[None], g) for p, g in zip(probs, generator)])
+    return _draw(probs, generator)
+
+
+def _draw(probs: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """(B, V) probabilities -> (B,) codes drawn with ``generator`` on its device, on probs' device."""
+    if generator is None or generator.device == probs.device:
+        return torch.multinomial(probs, 1, generator=generator)[:, 0]
+    return torch.multinomial(probs.to(generator.device), 1, generator=generator)[:, 0].to(probs.device)
 
 
 def anticipation_pairs(

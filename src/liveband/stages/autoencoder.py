@@ -21,6 +21,7 @@ from liveband.data.slakh import read_index
 from liveband.models.autoencoder import count_parameters
 from liveband.stages.runner import run_stage, training_args
 from liveband.training.autoencoder import train_autoencoder
+from liveband.training.compute import training_compute
 from liveband.utils.atomic import write_text
 
 log = logging.getLogger("liveband.autoencoder")
@@ -32,6 +33,7 @@ STATE = Path("artifacts/checkpoints/autoencoder.pt")
 def run(params: Params, args: argparse.Namespace) -> None:
     cfg = autoencoder_config(params)
     ae = params.autoencoder
+    compute = training_compute(params.compute, args.device)  # before any work: can this machine do it?
     if ae.checkpoint:
         model = load_autoencoder(ae.checkpoint, expect=cfg)
         write_text(CURVE, "step,loss\n")
@@ -43,7 +45,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
     sampler = AudioCropSampler(index, "train", params.audio.sample_rate, params.audio.channels, crop,
                                ae.train.mix_probability, params.data.sampler.silence_db)
     start = time.perf_counter()
-    model, run_ = train_autoencoder(cfg, ae.train, sampler, STATE, CURVE, stop_after=args.stop_after)
+    model, run_ = train_autoencoder(cfg, ae.train, sampler, STATE, CURVE, stop_after=args.stop_after,
+                                    compute=compute)
     if not run_.finished:
         log.info("stopped at step %d of %d; rerun to continue", run_.step, ae.train.steps)
         return

@@ -74,7 +74,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
     pairs = split_pairs(index, "train", local.n_tracks, sr, rng)
     log.info("training COCOLA-local on %d training tracks", len(pairs))
     config = CocolaLocalConfig(batch_size=local.batch_size, seed=local.seed)
-    model, history = train_cocola_local(pairs, config, local.steps, log=lambda r: log.info("%s", r))
+    model, history = train_cocola_local(pairs, config, local.steps, log=lambda r: log.info("%s", r),
+                                        device=args.device)
     save_cocola_local("artifacts/metrics/cocola_local.pt", model, local.steps)
     test_pairs = split_pairs(index, "test", 40, sr, rng)
     result = {"name": "COCOLA-local", "scale": "raw bilinear similarity (not the released COCOLA's scale)",

@@ -70,7 +70,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
     if name not in params.evaluation.systems:
         raise LiveBandError(f"--variant: '{name}' is not one of evaluation.systems")
     spec = params.evaluation.systems[name]
-    system = System(spec.kind, spec.checkpoint)
+    system = System(spec.kind, spec.checkpoint, args.device)
     bundle = getattr(system, "bundle", None)
     reference = load_checkpoint("artifacts/eval/reference.pt", kind="eval_reference")
     examples = from_frame(pd.read_csv("artifacts/eval/test_list.csv"))

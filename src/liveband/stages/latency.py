@@ -31,7 +31,7 @@ def run(params, args: argparse.Namespace) -> None:
     settings = latency.LatencySettings.from_params(params)
     if args.checkpoint is not None:
         settings = dataclasses.replace(settings, checkpoint=args.checkpoint)
-    device = latency.pick_device(args.device)
+    device = args.device
     if args.threads < 1:
         raise LiveBandError(f"--threads: must be >= 1, got {args.threads}")
     torch.set_num_threads(args.threads)
@@ -54,8 +54,6 @@ def run(params, args: argparse.Namespace) -> None:
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                        help="where to time (auto: CUDA when present, else CPU)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (default 1: batch-1 streaming on a shared 2-core machine)")
     parser.add_argument("--checkpoint", default=None,

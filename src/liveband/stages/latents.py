@@ -43,13 +43,13 @@ def load_track_stems(track: pd.DataFrame, sr: int, channels: int) -> np.ndarray:
 
 @torch.inference_mode()
 def encode(model, audio: np.ndarray, batch: int = 8) -> torch.Tensor:
-    """(N, C, T) -> (N, D, F)."""
-    x = torch.from_numpy(audio)
-    return torch.cat([model.encode(x[i:i + batch]) for i in range(0, len(x), batch)])
+    """(N, C, T) -> (N, D, F) on the CPU; computed on the model's device."""
+    x, device = torch.from_numpy(audio), next(model.parameters()).device
+    return torch.cat([model.encode(x[i:i + batch].to(device)).cpu() for i in range(0, len(x), batch)])
 
 
 def run(params: Params, args: argparse.Namespace) -> None:
-    model = load_autoencoder("artifacts/autoencoder/model.pt", expect=autoencoder_config(params))
+    model = load_autoencoder("artifacts/autoencoder/model.pt", expect=autoencoder_config(params)).to(args.device)
     index = read_index("artifacts/data/index.csv")
     sr, ch, hop = params.audio.sample_rate, params.audio.channels, params.audio.hop
     lat = params.latents

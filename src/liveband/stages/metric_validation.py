@@ -86,16 +86,17 @@ def timing_conditions(targets: list[np.ndarray], a: int, b: int, sr: int,
 
 
 def quality_conditions(targets: list[np.ndarray], a: int, b: int, sr: int, params: Params,
-                       rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
-    """The true stem's segment, clean and through each degradation FAD/KAD must notice."""
+                       rng: np.random.Generator, device="cpu") -> dict[str, list[np.ndarray]]:
+    """The true stem's segment, clean and through each degradation FAD/KAD must notice (the
+    autoencoder round trip computed on ``device``)."""
     mv = params.metric_validation
     clean = [t[:, a:b] for t in targets]
     out = {CLEAN: clean}
     out |= {f"noise {snr:g} dB SNR": [white_noise(x, snr, rng) for x in clean] for snr in mv.snrs_db}
     out[f"low-pass {mv.lowpass_hz:g} Hz"] = [lowpass(x, mv.lowpass_hz, sr) for x in clean]
     out["time-reversed"] = [reverse(x) for x in clean]
-    autoencoder = load_autoencoder(AUTOENCODER)  # decoded from the song's start, as the codec row
-    out["autoencoder round trip"] = [codec_roundtrip(autoencoder, t[:, :b])[:, a:b] for t in targets]
+    autoencoder = load_autoencoder(AUTOENCODER).to(device)  # decoded from the song's start, as the codec row
+    out["autoencoder round trip"] = [codec_roundtrip(autoencoder, t[:, :b], device)[:, a:b] for t in targets]
     return out
 
 
@@ -189,7 +190,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
     checks, values, notes = timing_checks(examples, mixes16, targets, a, b, params, rng)
     seconds = {"per-example metrics": round(time.perf_counter() - start, 2)}
     start = time.perf_counter()
-    quality16 = {c: [front_end(x, sr) for x in xs] for c, xs in quality_conditions(targets, a, b, sr, params, rng).items()}
+    conditions = quality_conditions(targets, a, b, sr, params, rng, args.device)
+    quality16 = {c: [front_end(x, sr) for x in xs] for c, xs in conditions.items()}
     reference = {k: v.numpy() for k, v in load_checkpoint(REFERENCE, kind="eval_reference")["embeddings"].items()}
     set_results, set_values, embedding_seconds = set_level_checks(backends.embedders(params), reference, quality16, params)
     seconds["set-level metrics"] = round(time.perf_counter() - start, 2)

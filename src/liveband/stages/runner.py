@@ -2,8 +2,9 @@
 
 A stage is ``python -m liveband.stages.<name> --profile P [--variant V]``; Snakemake and
 DVC run exactly that. Its log goes to ``results/logs/<name>[-<variant>].log`` and stderr;
-its wall time, with the environment it ran in (CPU, torch, threads, commit), is added to
-``results/timings/<name>[-<variant>].json``.
+its wall time, with the environment it ran in (CPU, torch, threads, commit) and the device, is
+added to ``results/timings/<name>[-<variant>].json``. Every stage takes ``--device`` (else
+``$LIVEBAND_DEVICE``, else auto: CUDA when present); the body reads it as ``args.device``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from liveband.config import Params, load_params
 from liveband.errors import LiveBandError
 from liveband.schema import check_name
 from liveband.utils.atomic import write_json
+from liveband.utils.device import add_device_arg, resolve_device
 from liveband.utils.environment import environment
 
 log = logging.getLogger("liveband")
@@ -53,6 +55,7 @@ def run_stage(name: str, body: Callable[[Params, argparse.Namespace], None],
     parser.add_argument("--params", default="params.yaml", help="the params file (default: params.yaml)")
     parser.add_argument("--profile", default=None, help="profile overlay: default, ci or paper")
     parser.add_argument("--results", default="results", help="where tables, logs and timings go")
+    add_device_arg(parser)
     if add_args is not None:
         add_args(parser)
     args = parser.parse_args(argv)
@@ -67,13 +70,14 @@ def run_stage(name: str, body: Callable[[Params, argparse.Namespace], None],
     setup_logging(results / "logs" / f"{tag}.log")
     try:
         params = load_params(args.params, args.profile)
-        log.info("stage %s, profile %s", tag, params.profile)
+        args.device = resolve_device(args.device)  # a machine setting: never part of params
+        log.info("stage %s, profile %s, device %s", tag, params.profile, args.device)
         start = time.perf_counter()
         body(params, args)
         seconds = time.perf_counter() - start
         write_json(results / "timings" / f"{tag}.json",
                    {"stage": tag, "profile": params.profile, "seconds": round(seconds, 2),
-                    "environment": environment()})
+                    "device": str(args.device), "environment": environment()})
         log.info("stage %s done in %.1f s", tag, seconds)
     except LiveBandError as exc:
         log.error("%s", exc)

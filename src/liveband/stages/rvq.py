@@ -41,9 +41,9 @@ def reconstruction_errors(rvq: ResidualVQ, frames: torch.Tensor) -> dict[str, fl
 def run(params: Params, args: argparse.Namespace) -> None:
     cfg, train = rvq_config(params), params.rvq.train
     stats = LatentStats.load("artifacts/latents/stats.json")
-    frames = target_frames("artifacts/latents/train.pt", stats)
-    g = torch.Generator().manual_seed(train.seed)
-    rvq = ResidualVQ(cfg)
+    frames = target_frames("artifacts/latents/train.pt", stats).to(args.device)
+    g = torch.Generator().manual_seed(train.seed)  # draws on the CPU: the same picks on any device
+    rvq = ResidualVQ(cfg).to(args.device)
     rvq.generator = g
     pick = torch.randperm(len(frames), generator=g)[: train.kmeans_frames]
     rvq.init_from_data(frames[pick], generator=g)
@@ -52,7 +52,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
         batch = frames[torch.randint(len(frames), (train.batch_frames,), generator=g)]
         rvq(batch[None])
     rvq.eval()
-    val = target_frames("artifacts/latents/validation.pt", stats)
+    val = target_frames("artifacts/latents/validation.pt", stats).to(args.device)
     errors = reconstruction_errors(rvq, val)
     save_model("artifacts/rvq/model.pt", "rvq", cfg, rvq)
     write_json("results/rvq.json", {"split": "validation", "frames": len(val),

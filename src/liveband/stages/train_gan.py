@@ -23,6 +23,7 @@ from liveband.data.latent_store import CropSampler, LatentShard
 from liveband.models.generator import Generator
 from liveband.reports.plots import plot_curves
 from liveband.stages.runner import run_stage, training_args
+from liveband.training.compute import training_compute
 from liveband.training.gan import GanSetup, load_snapshot, train_gan
 
 log = logging.getLogger("liveband.train_gan")
@@ -49,17 +50,21 @@ def setup_for(params: Params, variant: str) -> GanSetup:
 def run(params: Params, args: argparse.Namespace) -> None:
     variant = args.variant
     setup = setup_for(params, variant)
+    compute = training_compute(params.compute, args.device, flex=setup.generator.attn_backend == "flex")
     stats = LatentStats.load("artifacts/latents/stats.json")
     sampler = CropSampler(LatentShard("artifacts/latents/train.pt"), setup.generator.context_frames,
                           setup.tau_frames, params.data.sampler.silence_db,
                           params.data.sampler.min_active_fraction, stats=stats)
+    if compute.preload:
+        sampler.to(compute.device)
     log.info("variant %s: tau %d frames, %s GP, %d steps, sink %s, causal %s", variant, setup.tau_frames,
              setup.gp_mode, setup.steps, setup.generator.sink, setup.generator.causal)
     curve = Path(f"results/gan/{variant}/curve.csv")
     start = time.perf_counter()
     train = train_params(params, variant)
     state = Path(f"artifacts/checkpoints/gan_{variant}.pt")
-    G, run_ = train_gan(setup, train, sampler, state, curve, stop_after=args.stop_after, desc=f"gan {variant}")
+    G, run_ = train_gan(setup, train, sampler, state, curve, stop_after=args.stop_after, desc=f"gan {variant}",
+                        compute=compute)
     if not run_.finished:
         log.info("stopped at step %d of %d; rerun to continue", run_.step, setup.steps)
         return

@@ -23,6 +23,7 @@ from liveband.models.rvq import ResidualVQ
 from liveband.schema import from_dict
 from liveband.stages.runner import run_stage, training_args
 from liveband.training.checkpoint import load_checkpoint
+from liveband.training.compute import training_compute
 from liveband.training.smg import evaluate, train_smg
 from liveband.utils.atomic import write_json
 
@@ -41,6 +42,7 @@ def load_rvq(path: str) -> tuple[ResidualVQ, dict]:
 def run(params: Params, args: argparse.Namespace) -> None:
     variant = args.variant
     cfg = builders.smg_config(params, variant)
+    compute = training_compute(params.compute, args.device)
     seed = builders.smg_variant(params, variant).seed
     train = params.smg.train if seed is None else dataclasses.replace(params.smg.train, seed=seed)
     stats = LatentStats.load("artifacts/latents/stats.json")
@@ -48,16 +50,19 @@ def run(params: Params, args: argparse.Namespace) -> None:
     sampler_args = (cfg.context_frames, cfg.tau_frames, params.data.sampler.silence_db,
                     params.data.sampler.min_active_fraction)
     sampler = CropSampler(LatentShard("artifacts/latents/train.pt"), *sampler_args, stats=stats)
+    if compute.preload:
+        sampler.to(compute.device)
     start = time.perf_counter()
     model, run_ = train_smg(cfg, train, rvq, sampler, Path(f"artifacts/checkpoints/smg_{variant}.pt"),
                             Path(f"results/smg/{variant}/curve.csv"), stop_after=args.stop_after,
-                            desc=f"smg {variant}")
+                            desc=f"smg {variant}", compute=compute)
     if not run_.finished:
         log.info("stopped at step %d of %d; rerun to continue", run_.step, train.steps)
         return
     seconds = round(time.perf_counter() - start, 1)
     val = CropSampler(LatentShard("artifacts/latents/validation.pt"), *sampler_args, stats=stats)
-    metrics = evaluate(model, rvq, val, train.validation_batches, train.batch_size, params.smg.train.seed + 99)
+    metrics = evaluate(model, rvq, val, train.validation_batches, train.batch_size, params.smg.train.seed + 99,
+                       compute)
     write_json(f"results/smg/{variant}/metrics.json",
                {"variant": variant, "tau_frames": cfg.tau_frames, "split": "validation",
                 "train_seconds": seconds, "steps": run_.step, "seed": train.seed, **metrics})

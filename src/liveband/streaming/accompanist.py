@@ -28,12 +28,20 @@ class Accompanist:
     one per stream of a batch. Each stream draws its noise (or its SMG samples) from its own
     generator, so a stream's output does not depend on what else shares its batch: row b of
     a batch equals a single stream with ``instrument[b]`` and ``seed[b]``.
+
+    ``device``: where the models, their caches and the per-frame work live (the bundle's
+    models are moved there). Audio goes in and comes out on the CPU; the noise and SMG
+    samples are drawn on CPU generators, so a seed means the same draws on any device.
     """
 
     def __init__(self, bundle: AccompanimentBundle, instrument: int | str | Sequence[int | str],
-                 seed: int | Sequence[int] = 0, temperature: float = 1.0, top_k: int | None = None):
-        self.bundle = bundle
-        ae = bundle.autoencoder
+                 seed: int | Sequence[int] = 0, temperature: float = 1.0, top_k: int | None = None,
+                 device: torch.device | str = "cpu"):
+        self.bundle, self.device = bundle, torch.device(device)
+        ae = bundle.autoencoder.to(self.device)
+        bundle.model.to(self.device)
+        if "rvq" in bundle.extra:
+            bundle.extra["rvq"].to(self.device)
         self.hop, self.channels, self.sample_rate = ae.cfg.hop, ae.cfg.channels, ae.cfg.sample_rate
         self.tau = bundle.tau_frames
         several = isinstance(instrument, Sequence) and not isinstance(instrument, str)
@@ -42,7 +50,7 @@ class Accompanist:
         if not instruments or len(seeds) != len(instruments):
             raise LiveBandError(f"accompaniment: {len(instruments)} instruments for {len(seeds)} seeds")
         self.batch_size = len(instruments)
-        self.instrument = torch.tensor(instruments, dtype=torch.long)
+        self.instrument = torch.tensor(instruments, dtype=torch.long, device=self.device)
         self.noise_rngs = [torch.Generator().manual_seed(s) for s in seeds]
         self.encoder, self.decoder = ae.stream_encoder(self.batch_size), ae.stream_decoder(self.batch_size)
         if bundle.kind == "liveband":
@@ -61,7 +69,7 @@ class Accompanist:
         mix = stats.normalise(mix_latent, channel_dim=-1)
         if self.bundle.kind == "liveband":
             dim = self.bundle.model.cfg.noise_dim
-            noise = torch.cat([torch.randn(1, dim, generator=g) for g in self.noise_rngs])
+            noise = torch.cat([torch.randn(1, dim, generator=g) for g in self.noise_rngs]).to(self.device)
             out = self.stream.step(mix, noise, self.instrument)                      # (B, D)
         else:
             codes = self.stream.step(mix, self.instrument)                            # (B, K)
@@ -71,14 +79,14 @@ class Accompanist:
 
     @torch.inference_mode()
     def push(self, audio: torch.Tensor) -> torch.Tensor:
-        """(B, C, n) mix audio -> (B, C, k * hop) accompaniment for the k frames completed."""
+        """(B, C, n) mix audio -> (B, C, k * hop) accompaniment for the k frames completed (CPU)."""
         if audio.ndim != 3 or audio.shape[0] != self.batch_size:
             raise LiveBandError(f"accompaniment: expected audio (B={self.batch_size}, C, n), got {tuple(audio.shape)}")
-        latents = self.encoder.push(audio)                                            # (B, D, k)
+        latents = self.encoder.push(audio.to(self.device))                            # (B, D, k)
         if latents.shape[-1] == 0:
             return audio.new_zeros(self.batch_size, self.channels, 0)
         out = torch.stack([self.latent_step(latents[..., i]) for i in range(latents.shape[-1])], dim=-1)
-        return self.decoder.push(out)                                                 # (B, C, k*hop)
+        return self.decoder.push(out).cpu()                                           # (B, C, k*hop)
 
 
 def class_id(instrument: int | str) -> int:

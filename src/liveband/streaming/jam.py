@@ -391,9 +391,9 @@ class JamSession:
     def __init__(self, bundle: AccompanimentBundle, instrument: int, source, sink, clock: Clock,
                  seed: int = 0, budget_ms: float | None = None, fade_ms: float = 10.0,
                  before_step: Callable[[int], None] | None = None, sampling: dict | None = None,
-                 gain_db: float = 0.0):
+                 gain_db: float = 0.0, device: torch.device | str = "cpu"):
         self.gain = np.float32(10.0 ** (gain_db / 20.0))
-        self.acc = Accompanist(bundle, instrument, seed=seed, **(sampling or {}))
+        self.acc = Accompanist(bundle, instrument, seed=seed, device=device, **(sampling or {}))
         self.hop, self.sample_rate, self.channels = self.acc.hop, self.acc.sample_rate, self.acc.channels
         if source.sample_rate != self.sample_rate or source.channels != self.channels:
             raise LiveBandError(f"input: {source.sample_rate} Hz x{source.channels} does not match the "
@@ -586,7 +586,7 @@ def open_session(bundle: AccompanimentBundle, instrument: int, *, input_path: st
                  output_device: str | None = None, clock: Clock | None = None, seed: int = 0,
                  budget_ms: float | None = None, fade_ms: float = 10.0, sampling: dict | None = None,
                  before_step: Callable[[int], None] | None = None, gain_db: float = 0.0,
-                 normalize_dbfs: float | None = None) -> JamSession:
+                 normalize_dbfs: float | None = None, device: torch.device | str = "cpu") -> JamSession:
     """A ready ``JamSession`` from one input (file or device) and one output (file or device).
 
     The clock defaults to the wall clock: a file input is then released at real-time pace.
@@ -621,7 +621,8 @@ def open_session(bundle: AccompanimentBundle, instrument: int, *, input_path: st
     clock = clock if clock is not None else WallClock()
     try:
         return JamSession(bundle, instrument, source, sink, clock, seed=seed, budget_ms=budget * 1e3,
-                          fade_ms=fade_ms, before_step=before_step, sampling=sampling, gain_db=gain_db)
+                          fade_ms=fade_ms, before_step=before_step, sampling=sampling, gain_db=gain_db,
+                          device=device)
     except BaseException:
         source.close()
         sink.close(0, ok=False)

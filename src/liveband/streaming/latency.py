@@ -101,14 +101,6 @@ class LatencySettings:
                 raise LiveBandError(f"latency.dtypes: '{dtype}' is not float32, bfloat16 or float16")
 
 
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise LiveBandError("--device: cuda requested but torch sees no CUDA device")
-    return torch.device(name)
-
-
 def device_label(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)

@@ -16,19 +16,24 @@ import torch
 from liveband.data.audio_crops import AudioCropSampler
 from liveband.losses.spectral import MultiResolutionSTFTLoss
 from liveband.models.autoencoder import AutoencoderConfig, CausalAutoencoder
+from liveband.training.compute import CPU, Compute
 from liveband.training.run import GeneratorState, TrainingRun, set_lr, warmup_lr
 
 log = logging.getLogger("liveband.autoencoder")
 
 
 def train_autoencoder(cfg: AutoencoderConfig, train, sampler: AudioCropSampler, checkpoint_path: Path,
-                      curve_path: Path, stop_after: int | None = None) -> tuple[CausalAutoencoder, TrainingRun]:
-    """Train (or resume) the autoencoder; ``train`` is AutoencoderTrainParams."""
+                      curve_path: Path, stop_after: int | None = None,
+                      compute: Compute = CPU) -> tuple[CausalAutoencoder, TrainingRun]:
+    """Train (or resume) the autoencoder; ``train`` is AutoencoderTrainParams. On
+    ``compute.device``, compiled if asked; always float32 (its STFT and inverse-STFT layers
+    have no bfloat16 kernels), so ``compute.bf16`` does not apply here."""
     torch.manual_seed(train.seed)
     model = CausalAutoencoder(cfg).train()
+    compute.prepare(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, betas=(0.8, 0.99), weight_decay=0.0)
     data_rng = torch.Generator().manual_seed(train.seed + 1)
-    stft_loss = MultiResolutionSTFTLoss(train.fft_sizes)
+    stft_loss = MultiResolutionSTFTLoss(train.fft_sizes).to(compute.device)
     run = TrainingRun("autoencoder_training", {"model": dataclasses.asdict(cfg), "train": dataclasses.asdict(train)},
                       checkpoint_path, curve_path, train.steps, train.checkpoint_every,
                       desc="autoencoder", stop_after=stop_after)
@@ -36,7 +41,7 @@ def train_autoencoder(cfg: AutoencoderConfig, train, sampler: AudioCropSampler, 
     run.resume()
     for step in run.steps():
         set_lr(optimizer, warmup_lr(step, train.lr, train.warmup_steps))
-        audio = sampler.sample(train.batch_size, data_rng)          # (B, C, T)
+        audio = compute.batch(sampler.sample(train.batch_size, data_rng))  # (B, C, T)
         recon, _ = model(audio)                                      # (B, C, T)
         spectral = stft_loss(recon, audio)
         waveform = (recon - audio).abs().mean()

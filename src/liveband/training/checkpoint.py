@@ -1,6 +1,6 @@
 """Self-describing checkpoints: weights, optimizer states, config, step, RNG; atomic on disk.
 
-Saved with ``torch.save`` to a temporary file that is renamed into place, and loaded with
+Saved with ``torch.save`` (every tensor on the CPU) to a temporary file that is renamed into place, and loaded with
 ``weights_only=True`` so a checkpoint can never execute code. Only plain containers,
 tensors and numbers are stored (configs as dicts). Every checkpoint carries the SHA-256 of
 its content (``sha256``: tensors' bytes, dtypes and shapes, and every other value), checked
@@ -22,6 +22,7 @@ import torch
 
 from liveband.errors import LiveBandError
 from liveband.utils.atomic import atomic_path
+from liveband.utils.device import to_cpu
 
 log = logging.getLogger("liveband.checkpoint")
 CHECKSUM_KEY = "sha256"
@@ -74,10 +75,12 @@ def content_checksum(payload: dict[str, Any]) -> str:
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
-    """Write ``payload`` (must include 'kind', 'config' and 'step') atomically, with its checksum."""
+    """Write ``payload`` (must include 'kind', 'config' and 'step') atomically, with its checksum.
+    Tensors are stored on the CPU, whatever device trained them, so the file loads anywhere."""
     for key in ("kind", "config", "step"):
         if key not in payload:
             raise ValueError(f"checkpoint payload lacks '{key}'")
+    payload = to_cpu(payload)
     payload = {**payload, CHECKSUM_KEY: content_checksum(payload)}
     with atomic_path(path, suffix=".tmp") as tmp:
         torch.save(payload, tmp)

@@ -23,6 +23,7 @@ from liveband.losses.r3gan import R3GANObjective
 from liveband.models.discriminator import Discriminator, DiscriminatorConfig
 from liveband.models.generator import Generator, GeneratorConfig
 from liveband.training.checkpoint import load_checkpoint, save_checkpoint
+from liveband.training.compute import CPU, Compute
 from liveband.training.conditioning import drop_classes
 from liveband.training.run import GeneratorState, TrainingRun, set_lr, warmup_lr
 
@@ -67,19 +68,23 @@ def load_snapshot(checkpoint_path: Path, config: dict, step: int) -> dict:
 
 
 def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Path, curve_path: Path,
-              stop_after: int | None = None, desc: str = "gan") -> tuple[Generator, TrainingRun]:
-    """Train (or resume) one variant; ``train`` is GanTrainParams. Returns G in eval mode.
+              stop_after: int | None = None, desc: str = "gan",
+              compute: Compute = CPU) -> tuple[Generator, TrainingRun]:
+    """Train (or resume) one variant; ``train`` is GanTrainParams. Returns G in eval mode, on
+    ``compute.device``. Crops, class dropout and noise are drawn on the CPU, then copied over.
 
     With ``train.snapshot_step`` below the run's length, G's weights after that step are kept
     (:func:`load_snapshot`): a shorter run with the same settings and seed would end exactly there.
     """
     torch.manual_seed(train.seed)
     G, D = Generator(setup.generator), Discriminator(setup.discriminator)
+    compute.prepare(G, D)
     opt_g = torch.optim.Adam(G.parameters(), lr=train.lr, betas=tuple(train.betas), weight_decay=0.0)
     opt_d = torch.optim.Adam(D.parameters(), lr=train.lr, betas=tuple(train.betas), weight_decay=0.0)
     gp = train.gradient_penalty
     penalty = make_penalty(gp, setup.gp_mode, setup.gp_weight)
-    objective = R3GANObjective(D, penalty_interval=gp.penalty_interval)
+    objective = R3GANObjective(D, penalty_interval=gp.penalty_interval,
+                               penalised=D.forward if compute.compile else None)  # eager: double backward
     data_rng = torch.Generator().manual_seed(train.seed + 1)
     config = {"generator": dataclasses.asdict(setup.generator), "discriminator": dataclasses.asdict(setup.discriminator),
               "tau_frames": setup.tau_frames, "gp_mode": setup.gp_mode, "gp_weight": setup.gp_weight,
@@ -99,13 +104,16 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
         g_class = drop_classes(instrument, train.class_dropout_generator, null, data_rng)
         d_class = drop_classes(instrument, train.class_dropout_discriminator, null, data_rng)
         noise = torch.randn(mix.shape[0], T, setup.generator.noise_dim, generator=data_rng)
-        fake = G(mix[:, :T], noise, g_class)                                   # (B, T, D): frames tau..tau+T
+        mix, target, noise, g_class, d_class = compute.batch((mix, target, noise, g_class, d_class))
+        with compute.autocast():
+            fake = G(mix[:, :T], noise, g_class)                               # (B, T, D): frames tau..tau+T
         real = target[:, tau:tau + T]                                         # (B, T, D)
         d_mix = mix[:, tau:tau + T].transpose(1, 2)                           # (B, D, T) what plays meanwhile
         real_c, fake_c = real.transpose(1, 2), fake.transpose(1, 2)           # (B, D, T)
 
-        d_loss, d_stats = objective.discriminator_step(real_c, fake_c, d_mix, d_class,
-                                                       gamma=penalty.weight, step=step)
+        with compute.autocast():
+            d_loss, d_stats = objective.discriminator_step(real_c, fake_c, d_mix, d_class,
+                                                           gamma=penalty.weight, step=step)
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         d_grad = grad_norm(D)
@@ -113,7 +121,8 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
         weight_used = penalty.weight
         penalty.update(d_stats["advantage"])
 
-        g_loss, g_stats = objective.generator_step(real_c, fake_c, d_mix, d_class)
+        with compute.autocast():
+            g_loss, g_stats = objective.generator_step(real_c, fake_c, d_mix, d_class)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         g_grad = grad_norm(G)

@@ -17,13 +17,17 @@ import torch
 from liveband.data.latent_store import CropSampler
 from liveband.models.rvq import ResidualVQ
 from liveband.models.smg import SMG, SMGConfig, anticipation_pairs
+from liveband.training.compute import CPU, Compute
 from liveband.training.conditioning import drop_classes
 from liveband.training.run import GeneratorState, TrainingRun, set_lr, warmup_lr
 
 
-def token_batch(rvq: ResidualVQ, sampler: CropSampler, batch: int, tau: int, g: torch.Generator):
-    """-> target codes (B, T, K) for frames tau..tau+T, mix (B, T, D) frames 0..T, instrument (B,)."""
+def token_batch(rvq: ResidualVQ, sampler: CropSampler, batch: int, tau: int, g: torch.Generator,
+                compute: Compute = CPU):
+    """-> target codes (B, T, K) for frames tau..tau+T, mix (B, T, D) frames 0..T (both on the
+    device), instrument (B,) on the CPU (class dropout draws there)."""
     mix, target, instrument = sampler.sample(batch, g)          # (B, T+tau, D) x2
+    mix, target = compute.batch((mix, target))
     with torch.no_grad():
         codes = rvq.encode(target)                               # (B, T+tau, K)
     target_codes, mix = anticipation_pairs(codes, mix, tau)
@@ -31,14 +35,16 @@ def token_batch(rvq: ResidualVQ, sampler: CropSampler, batch: int, tau: int, g: 
 
 
 @torch.no_grad()
-def evaluate(model: SMG, rvq: ResidualVQ, sampler: CropSampler, batches: int, batch_size: int, seed: int) -> dict:
+def evaluate(model: SMG, rvq: ResidualVQ, sampler: CropSampler, batches: int, batch_size: int, seed: int,
+             compute: Compute = CPU) -> dict:
     """Teacher-forced CE and token accuracy on held-out windows (fixed seed)."""
     model.eval()
     g = torch.Generator().manual_seed(seed)
     ce, acc = [], []
     for _ in range(batches):
-        codes, mix, instrument = token_batch(rvq, sampler, batch_size, model.config.tau_frames, g)
-        c, a = model.loss(codes, mix, instrument)
+        codes, mix, instrument = token_batch(rvq, sampler, batch_size, model.config.tau_frames, g, compute)
+        with compute.autocast():
+            c, a = model.loss(codes, mix, compute.batch(instrument))
         ce.append(float(c))
         acc.append(float(a))
     model.train()
@@ -46,10 +52,13 @@ def evaluate(model: SMG, rvq: ResidualVQ, sampler: CropSampler, batches: int, ba
 
 
 def train_smg(cfg: SMGConfig, train, rvq: ResidualVQ, sampler: CropSampler, checkpoint_path: Path,
-              curve_path: Path, stop_after: int | None = None, desc: str = "smg") -> tuple[SMG, TrainingRun]:
+              curve_path: Path, stop_after: int | None = None, desc: str = "smg",
+              compute: Compute = CPU) -> tuple[SMG, TrainingRun]:
+    """Train (or resume) one baseline on ``compute.device``; ``rvq`` is moved there too."""
     torch.manual_seed(train.seed)
     model = SMG(cfg).train()
-    rvq.eval()
+    compute.prepare(model)
+    rvq.to(compute.device).eval()
     opt = torch.optim.AdamW(model.parameters(), lr=train.lr, betas=tuple(train.betas), weight_decay=0.0)
     data_rng = torch.Generator().manual_seed(train.seed + 1)
     config = {"model": dataclasses.asdict(cfg), "train": dataclasses.asdict(train)}
@@ -61,9 +70,10 @@ def train_smg(cfg: SMGConfig, train, rvq: ResidualVQ, sampler: CropSampler, chec
     for step in run.steps():
         t0 = time.perf_counter()
         set_lr(opt, warmup_lr(step, train.lr, train.warmup_steps))
-        codes, mix, instrument = token_batch(rvq, sampler, train.batch_size, cfg.tau_frames, data_rng)
-        instrument = drop_classes(instrument, train.class_dropout, null, data_rng)
-        ce, accuracy = model.loss(codes, mix, instrument)
+        codes, mix, instrument = token_batch(rvq, sampler, train.batch_size, cfg.tau_frames, data_rng, compute)
+        instrument = compute.batch(drop_classes(instrument, train.class_dropout, null, data_rng))
+        with compute.autocast():
+            ce, accuracy = model.loss(codes, mix, instrument)
         opt.zero_grad(set_to_none=True)
         ce.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
