@@ -82,3 +82,11 @@ def test_settings_files_change_only_with_their_values_and_carry_the_edit_time(tm
     os.utime(params, (3000, 3000))
     write_settings(path, {"a": 2}, [params])
     assert path.stat().st_mtime == 3000 and '"a": 2' in path.read_text()
+
+
+def test_a_sub_section_is_read_by_its_dotted_name(merged):
+    edited = _edit(merged, ("data", "sampler", "silence_db"), -50.0)
+    sections = ("gan", "audio", "data.sampler")
+    assert job_settings(merged, sections, "tau1") != job_settings(edited, sections, "tau1")
+    edited = _edit(merged, ("data", "synthetic", "seed"), 7)  # the data stage's; not read by training
+    assert job_settings(merged, sections, "tau1") == job_settings(edited, sections, "tau1")

@@ -46,10 +46,11 @@ def run_root(profile: str) -> str:
 
 
 def job_settings(merged: dict, sections: tuple[str, ...], variant: str | None = None) -> dict:
-    """The params a job reads: ``sections`` of the merged params; with ``variant``, the first
+    """The params a job reads: ``sections`` (dotted for a sub-section) of the merged params;
+    with ``variant``, the first
     section is a variant family (``gan`` or ``smg``): its other variants are dropped and the
     shared values this variant overrides are replaced by the variant's own."""
-    settings = {s: merged.get(s) for s in sections}
+    settings = {s: _get(merged, s) for s in sections}
     if variant is None:
         return settings
     family = sections[0]
@@ -63,6 +64,14 @@ def job_settings(merged: dict, sections: tuple[str, ...], variant: str | None = 
             node[path[-1]] = own[key]
     settings[family] = {**shared, "variant": own}
     return settings
+
+
+def _get(merged: dict, dotted: str):
+    """``merged["a"]["b"]`` for ``"a.b"`` (a section or a sub-section, as DVC's params name them)."""
+    node = merged
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 def write_settings(path: str | Path, settings: dict, edited: list[str | Path]) -> Path:

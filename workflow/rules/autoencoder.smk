@@ -3,7 +3,7 @@ rule autoencoder:
     priority: 50
     input:
         code("autoencoder"),
-        settings=settings("autoencoder", "audio", "autoencoder"),
+        settings=settings("autoencoder", "audio", "autoencoder", "data.sampler"),
         index=ROOT + "artifacts/data/index.csv",
     output:
         model=ROOT + "artifacts/autoencoder/model.pt",

@@ -7,7 +7,7 @@ rule train_gan:
     priority: lambda wildcards: 10 + (PARAMS.gan.variants[wildcards.variant].steps or PARAMS.gan.train.steps) / 100
     input:
         code("train_gan"),
-        settings=settings("train_gan", "gan", "audio", variants=GAN_VARIANTS),
+        settings=settings("train_gan", "gan", "audio", "data.sampler", variants=GAN_VARIANTS),
         train=ROOT + "artifacts/latents/train.pt",
         stats=ROOT + "artifacts/latents/stats.json",
         autoencoder=ROOT + "artifacts/autoencoder/model.pt",

@@ -22,7 +22,7 @@ rule train_smg:
     priority: 16  # between the long GAN models and the ablations (see train_gan)
     input:
         code("train_smg"),
-        settings=settings("train_smg", "smg", "audio", variants=SMG_VARIANTS),
+        settings=settings("train_smg", "smg", "audio", "rvq", "data.sampler", variants=SMG_VARIANTS),
         train=ROOT + "artifacts/latents/train.pt",
         validation=ROOT + "artifacts/latents/validation.pt",
         stats=ROOT + "artifacts/latents/stats.json",
