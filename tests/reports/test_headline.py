@@ -10,8 +10,7 @@ def test_flat_short_keys_with_first_value_and_drift():
     summary = pd.DataFrame({"column": ["FAD-logmel", "COCOLA-local full", "BA F1 (madmom)"],
                             "value": [96.1864, 7.07512, math.nan], "drift": [-2.4691, math.nan, 0.01]})
     flat = headline_metrics(summary)
-    assert flat == {"fad_logmel": 96.1864, "fad_logmel_drift": -2.4691,
-                    "cocola_local_full": 7.0751, "cocola_local_full_drift": None,
-                    "ba_f1_madmom": None, "ba_f1_madmom_drift": 0.01}
+    assert flat == {"first": {"fad_logmel": 96.1864, "cocola_local_full": 7.0751, "ba_f1_madmom": None},
+                    "drift": {"fad_logmel": -2.4691, "cocola_local_full": None, "ba_f1_madmom": 0.01}}
     json.dumps(flat, allow_nan=False)  # valid JSON for DVC: no NaN
     assert metric_key("KAD-logmel (x1000)") == "kad_logmel_x1000"

@@ -89,7 +89,7 @@ rule tables:
         environment=ROOT + "results/environment.json",
         figure=report(ROOT + "results/figures/drift.png", category="Tables"),
         readme=ROOT + "results/README.md",
-        headline=expand(ROOT + "results/headline/{system}.json", system=EVAL_SYSTEMS),
+        headline=expand(ROOT + "results/headline/{part}/{system}.json", part=["first", "drift"], system=EVAL_SYSTEMS),
     log:
         ROOT + "results/logs/tables.log",
     shell:

@@ -1,8 +1,8 @@
 """The headline numbers of one system, flat, for ``dvc metrics show`` / ``diff``.
 
-One small file per system (``results/headline/<system>.json``), the same short keys in each, so
-DVC's table has a row per system and a column per metric: the first-segment value (``<metric>``)
-and the drift (``<metric>_drift``) of Table 1's cells, nothing else.
+Two small files per system, ``results/headline/first/<system>.json`` (first-segment values) and
+``results/headline/drift/<system>.json`` (second - first segment), with the same short keys in
+each: DVC's table has a row per file and a column per Table 1 metric, nothing else.
 """
 
 from __future__ import annotations
@@ -23,12 +23,8 @@ def _number(value) -> float | None:
     return round(value, 4) if math.isfinite(value) else None
 
 
-def headline_metrics(summary: pd.DataFrame) -> dict[str, float | None]:
-    """``{metric: first-segment value, metric_drift: drift}`` from a system summary
+def headline_metrics(summary: pd.DataFrame) -> dict[str, dict[str, float | None]]:
+    """``{"first": {metric: value}, "drift": {metric: drift}}`` from a system summary
     (liveband.reports.uncertainty.system_summary); unavailable values are null."""
-    flat: dict[str, float | None] = {}
-    for row in summary.itertuples():
-        key = metric_key(row.column)
-        flat[key] = _number(row.value)
-        flat[f"{key}_drift"] = _number(row.drift)
-    return flat
+    return {part: {metric_key(row.column): _number(getattr(row, column)) for row in summary.itertuples()}
+            for part, column in (("first", "value"), ("drift", "drift"))}

@@ -1,5 +1,5 @@
 """Stage `tables`: Tables 1-3 with 95% intervals, the claims table, the drift figure, the
-environment record, results/README.md and the headline metrics (results/headline/<system>.json).
+environment record, results/README.md and the headline metrics (results/headline/{first,drift}/<system>.json).
 
 Reads every system's per-example scores and per-clip embeddings (``evaluate``) and the FAD/KAD
 reference set (``eval_reference``). Every cell is ``value [95% CI] / drift [95% CI]`` (bootstrap
@@ -114,7 +114,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
     spreads = {base: seed_spread(evidence, members, columns)
                for base, members in seed_groups(params.evaluation.systems).items()}
     for system, summary in cells.items():  # flat, for `dvc metrics show` / `diff`
-        write_json(R / "headline" / f"{system}.json", headline_metrics(summary))
+        for part, values in headline_metrics(summary).items():
+            write_json(R / "headline" / part / f"{system}.json", values)
     env = environment(params.profile)
     write_json(R / "environment.json", {"tables": env, "stages": environments()})
     n = len(evidence.systems["ground_truth"].examples.query("segment == 0"))
