@@ -7,7 +7,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 CORES ?= all
 PROFILE ?= default
 
-.PHONY: pipeline test env lint
+.PHONY: pipeline test env lint report summary
 
 env:
 	@bash scripts/bootstrap.sh
@@ -23,3 +23,11 @@ test: env
 
 lint: env
 	ruff check src tests benchmarks
+
+## Offline report of the last run (figures and tables): report.zip. No --cores needed.
+report: env
+	snakemake --report report.zip
+
+## Every output with its date, rule and status.
+summary: env
+	snakemake --summary

@@ -2,6 +2,9 @@
 # Run everything:   snakemake --cores all                  (default profile)
 # Another profile:  snakemake --cores all --config profile=ci
 # Each rule runs `python -m liveband.stages.<name> --profile <profile>`, exactly as dvc.yaml.
+# The default profile's files are artifacts/, results/, listening/; another profile's are under
+# runs/<profile>/. After a default run, dvc.lock records what was built (`dvc status` agrees).
+# Defaults for every `snakemake` call (cores, rerun triggers): profiles/default/config.yaml.
 
 configfile: "params.yaml"
 
@@ -28,3 +31,9 @@ rule all:
         rules.latency.output,
         rules.listening_kit.output,
         rules.listening_stats.output,
+
+
+onsuccess:
+    # DVC's record of this run: the same stages, hashed in place (liveband.pipeline.record_lock).
+    if PROFILE == "default":
+        shell("python -m liveband.pipeline record-lock")

@@ -20,6 +20,7 @@ NUMBER = r"[+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?"
 ESTIMATE = rf"{NUMBER}(?: \[{NUMBER}, {NUMBER}\])?"            # value [95% CI]
 SPREAD = rf"{NUMBER}-{NUMBER} \(\d+ seeds?\)"                  # min-max over training seeds
 PART = rf"(?:{ESTIMATE}|{SPREAD}|-)"
+SENTINELS = ("results/table1.md", "artifacts/gan/tau01/generator.pt", "listening/key.csv")
 CELL = re.compile(rf"^({PART}(?: / {PART})?|not run)$")
 
 
@@ -31,12 +32,25 @@ def ci_run(tmp_path_factory):
     for name in ("workflow", "profiles"):
         shutil.copytree(REPO / name, work / name)
     (work / "src").symlink_to(REPO / "src")
+    for path in SENTINELS:  # the default profile's outputs: a ci run must leave them alone
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
+        (work / path).write_text(f"sentinel {path}\n")
+        os.utime(work / path, (1e9, 1e9))
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", XDG_CACHE_HOME=str(work / ".cache"),
                OMP_NUM_THREADS="1")
     done = subprocess.run([str(BIN / "snakemake"), "--cores", "2", "--config", "profile=ci"],
                           cwd=work, env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
-    return work
+    return work / "runs" / "ci"  # the ci profile's files (liveband.pipeline.run_root)
+
+
+@pytest.mark.slow
+def test_a_ci_run_leaves_the_default_outputs_alone(ci_run):
+    work = ci_run.parents[1]
+    for path in SENTINELS:
+        assert (work / path).read_text() == f"sentinel {path}\n" and (work / path).stat().st_mtime == 1e9
+        assert (ci_run / path).is_file()  # the ci run wrote its own copy
+    assert not (work / "dvc.lock").exists()  # dvc.lock describes the default profile only
 
 
 @pytest.mark.slow

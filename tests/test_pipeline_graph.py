@@ -15,6 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+SETTINGS = ".snakemake/liveband/settings/"  # Snakemake's form of DVC's params (liveband.pipeline)
 
 
 def snakemake_jobs(profile: str) -> dict[str, tuple[str, frozenset]]:
@@ -37,7 +38,8 @@ def snakemake_jobs(profile: str) -> dict[str, tuple[str, frozenset]]:
         if wildcards:
             name += "@" + "-".join(v.split("=", 1)[1] for v in wildcards.group(1).split(", "))
         jobs[name] = (" ".join(cmd.group(1).split()), frozenset(outputs.group(1).split(", ")),
-                      frozenset(inputs.group(1).split(", ")) if inputs else frozenset())
+                      frozenset(i for i in inputs.group(1).split(", ") if not i.startswith(SETTINGS))
+                      if inputs else frozenset())
     return jobs
 
 

@@ -107,3 +107,18 @@ def test_malformed_index(tmp_path):
     path.write_text("split,track\ntrain,Track00001\n")
     with pytest.raises(LiveBandError, match="index lacks column"):
         read_index(path)
+
+
+def test_every_problem_is_reported_in_one_pass(slakh_tree):
+    """Four problems in three tracks and a split: one error names them all, one line."""
+    meta = slakh_tree / "test" / "Track00003" / "metadata.yaml"
+    meta.write_text("stems:\n  S00: {inst_class: Kazoo, is_drum: false, program_num: 300}\n")
+    (slakh_tree / "validation" / "Track00002" / "mix.flac").unlink()
+    sf.write(_stem(slakh_tree), np.zeros(22050, np.float32), 22050)
+    with pytest.raises(LiveBandError) as err:
+        index_tree(slakh_tree, 44100)
+    message = _one_line(err)
+    assert "5 problems" in message
+    for part in ("stems.S00.audio_rendered missing", "inst_class 'Kazoo'", "program_num must be 0-127",
+                 "Track00002/mix.flac: missing mix", "S01.flac: sample rate 22050 Hz"):
+        assert part in message

@@ -102,3 +102,31 @@ def test_divergence_before_any_checkpoint_says_nothing_is_kept(tmp_path):
     assert not (tmp_path / "ckpt.pt").exists()
     with pytest.raises(LiveBandError, match=f"the checkpoint of step 3 is kept at {tmp_path / 'ckpt.pt'}$"):
         train(tmp_path, 10, poison_at=4)
+
+
+def _slow_run(tmp_path, stop_after=None):
+    import time
+
+    model = torch.nn.Linear(2, 1)
+    run = TrainingRun("toy", {"lr": 1.0}, tmp_path / "ckpt.pt", tmp_path / "curve.csv",
+                      total_steps=6, checkpoint_every=2, stop_after=stop_after)
+    run.attach(model=model)
+    run.resume()
+    for step in run.steps():
+        time.sleep(0.05)
+        run.record(step, {"loss": 1.0})
+    return run
+
+
+def test_rerun_of_a_finished_run_keeps_its_training_time(tmp_path):
+    trained = _slow_run(tmp_path).train_seconds
+    assert trained >= 0.3
+    rerun = _slow_run(tmp_path)  # nothing left to do: the resume must not overwrite the time
+    assert rerun.finished and rerun.resumed_from == 6
+    assert rerun.train_seconds == trained
+
+
+def test_training_time_adds_up_over_an_interruption(tmp_path):
+    first = _slow_run(tmp_path, stop_after=4).train_seconds
+    total = _slow_run(tmp_path).train_seconds
+    assert first >= 0.2 and total > first + 0.05  # the resumed process adds its 2 steps

@@ -3,14 +3,13 @@ rule autoencoder:
     priority: 50
     input:
         code("autoencoder"),
-        index="artifacts/data/index.csv",
+        settings=settings("autoencoder", "audio", "autoencoder", "data.sampler", "compute"),
+        index=ROOT + "artifacts/data/index.csv",
     output:
-        model="artifacts/autoencoder/model.pt",
-        curve="results/autoencoder/curve.csv",
+        model=ROOT + "artifacts/autoencoder/model.pt",
+        curve=ROOT + "results/autoencoder/curve.csv",
     log:
-        "results/logs/autoencoder.log",
-    params:
-        settings=settings("audio", "autoencoder", "compute"),
+        ROOT + "results/logs/autoencoder.log",
     shell:
         stage("autoencoder")
 
@@ -20,17 +19,16 @@ rule latents:
     priority: 50  # on the critical path: every training stage waits for it
     input:
         code("latents"),
-        model="artifacts/autoencoder/model.pt",
-        index="artifacts/data/index.csv",
+        settings=settings("latents", "audio", "latents"),
+        model=ROOT + "artifacts/autoencoder/model.pt",
+        index=ROOT + "artifacts/data/index.csv",
     output:
-        train="artifacts/latents/train.pt",
-        validation="artifacts/latents/validation.pt",
-        test="artifacts/latents/test.pt",
-        index="artifacts/latents/index.csv",
+        train=ROOT + "artifacts/latents/train.pt",
+        validation=ROOT + "artifacts/latents/validation.pt",
+        test=ROOT + "artifacts/latents/test.pt",
+        index=ROOT + "artifacts/latents/index.csv",
     log:
-        "results/logs/latents.log",
-    params:
-        settings=settings("audio", "latents"),
+        ROOT + "results/logs/latents.log",
     shell:
         stage("latents")
 
@@ -39,11 +37,11 @@ rule norm_stats:
     priority: 50
     input:
         code("norm_stats"),
-        train="artifacts/latents/train.pt",
+        train=ROOT + "artifacts/latents/train.pt",
     output:
-        stats="artifacts/latents/stats.json",
+        stats=ROOT + "artifacts/latents/stats.json",
     log:
-        "results/logs/norm_stats.log",
+        ROOT + "results/logs/norm_stats.log",
     shell:
         stage("norm_stats")
 
@@ -51,16 +49,15 @@ rule norm_stats:
 rule autoencoder_report:
     input:
         code("autoencoder_report"),
-        model="artifacts/autoencoder/model.pt",
-        index="artifacts/data/index.csv",
-        curve="results/autoencoder/curve.csv",
+        settings=settings("autoencoder_report", "audio", "autoencoder_report"),
+        model=ROOT + "artifacts/autoencoder/model.pt",
+        index=ROOT + "artifacts/data/index.csv",
+        curve=ROOT + "results/autoencoder/curve.csv",
     output:
-        metrics="results/autoencoder.json",
-        table=multiext("results/autoencoder", ".csv", ".md", ".tex"),
-        figure="results/figures/autoencoder_curves.png",
+        metrics=ROOT + "results/autoencoder.json",
+        table=in_report(ROOT + "results/autoencoder", ".csv", ".md", ".tex", category="Autoencoder"),
+        figure=report(ROOT + "results/figures/autoencoder_curves.png", category="Autoencoder"),
     log:
-        "results/logs/autoencoder_report.log",
-    params:
-        settings=settings("audio", "autoencoder_report"),
+        ROOT + "results/logs/autoencoder_report.log",
     shell:
         stage("autoencoder_report")

@@ -1,30 +1,51 @@
 # Helpers shared by the rules (and only here).
-import json
 import re
 from pathlib import Path
 
 import yaml
 
 from liveband.config import load_params, merged_params
+from liveband.pipeline import job_settings, run_root, write_settings
 
 PROFILE = config.get("profile", "default")
 # Validates params.yaml + the profile overlay now: a bad key fails before any job runs.
 PARAMS = load_params("params.yaml", PROFILE)
+MERGED = merged_params("params.yaml", PROFILE)
 DVC_STAGES = yaml.safe_load(Path("dvc.yaml").read_text())["stages"]
+# Where this profile's files go: '' (artifacts/, results/, listening/) for default, runs/<profile>/ else.
+ROOT = run_root(PROFILE)
+OVERLAY = f"profiles/{PROFILE}.yaml"
+SETTINGS = f".snakemake/liveband/settings/{PROFILE}"
 
 
-def settings(*sections):
-    """The merged params sections a rule depends on, as a string: a change reruns the rule."""
-    merged = merged_params("params.yaml", PROFILE)
-    return json.dumps({s: merged[s] for s in sections}, sort_keys=True)
+def settings(rule_name, *sections, variants=None):
+    """The settings file of a rule's jobs (one per variant when ``variants`` names the family,
+    the first section): the params its stage reads, written now if they changed and stamped
+    with the time of the params edit (liveband.pipeline). An input: an edit reruns exactly the
+    jobs that read the edited value, as DVC's params do."""
+    edited = ["params.yaml"] + ([OVERLAY] if PROFILE != "default" else [])
+    if variants is None:
+        return str(write_settings(f"{SETTINGS}/{rule_name}.json", job_settings(MERGED, sections), edited))
+    for name in variants:
+        write_settings(f"{SETTINGS}/{rule_name}-{name}.json", job_settings(MERGED, sections, name), edited)
+    return f"{SETTINGS}/{rule_name}-{{variant}}.json"
 
 
 def stage(name, variant=None):
-    """The one command form every rule runs (dvc.yaml runs the same). Names are validated
-    identifiers (liveband.schema.NAME_PATTERN) and quoted as well; ``variant`` names the
-    wildcard that selects a params entry."""
+    """The one command form every rule runs (dvc.yaml runs the same for the default profile).
+    Another profile's stage runs in its own folder, runs/<profile>/, so it never touches the
+    default's files. Names are validated identifiers (liveband.schema.NAME_PATTERN) and quoted
+    as well; ``variant`` names the wildcard that selects a params entry."""
     cmd = f"python -m liveband.stages.{name} --profile '{PROFILE}'"
+    if ROOT:
+        back = "/".join(".." for _ in ROOT.strip("/").split("/"))
+        cmd = f"mkdir -p '{ROOT}' && cd '{ROOT}' && {cmd} --params '{back}/params.yaml'"
     return cmd + (f" --variant '{{wildcards.{variant}}}'" if variant else "")
+
+
+def in_report(stem, first, *others, category):
+    """A table's files (like multiext): the first (the CSV) goes into `snakemake --report`."""
+    return [report(stem + first, category=category)] + [stem + ext for ext in others]
 
 
 def any_name(names):
@@ -33,12 +54,14 @@ def any_name(names):
 
 
 def code(stage_name):
-    """The package files and profiles a stage depends on, as dvc.yaml lists them (one list for
-    both tools); folders expand to their files so an edit to any of them reruns the rule."""
+    """The package files and profile overlay a stage depends on, as dvc.yaml lists them (one
+    list for both tools); folders expand to their files so an edit to any of them reruns the
+    rule. The overlay is this profile's only: editing another profile's file reruns nothing."""
     spec = DVC_STAGES[stage_name]
     deps = spec.get("do", spec)["deps"]
     files = []
     for dep in deps:
+        dep = dep.replace("${profile}", PROFILE)
         path = Path(dep)
         if not (dep.startswith("src/") or dep.startswith("profiles")):
             continue

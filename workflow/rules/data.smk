@@ -2,14 +2,13 @@ rule data:
     threads: 2
     input:
         code("data"),
+        settings=settings("data", "audio", "data"),
     output:
-        tree=directory("artifacts/data/slakh"),
-        index="artifacts/data/index.csv",
-        beats="artifacts/data/beats.json",
-        summary="results/data.json",
+        tree=directory(ROOT + "artifacts/data/slakh"),
+        index=ROOT + "artifacts/data/index.csv",
+        beats=ROOT + "artifacts/data/beats.json",
+        summary=ROOT + "results/data.json",
     log:
-        "results/logs/data.log",
-    params:
-        settings=settings("audio", "data"),
+        ROOT + "results/logs/data.log",
     shell:
         stage("data")

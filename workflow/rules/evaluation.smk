@@ -4,14 +4,13 @@ EVAL_SYSTEMS = list(PARAMS.evaluation.systems)
 rule cocola_local:
     input:
         code("cocola_local"),
-        index="artifacts/data/index.csv",
+        settings=settings("cocola_local", "audio", "metrics"),
+        index=ROOT + "artifacts/data/index.csv",
     output:
-        model="artifacts/metrics/cocola_local.pt",
-        report="results/cocola_local.json",
+        model=ROOT + "artifacts/metrics/cocola_local.pt",
+        report=ROOT + "results/cocola_local.json",
     log:
-        "results/logs/cocola_local.log",
-    params:
-        settings=settings("audio", "metrics"),
+        ROOT + "results/logs/cocola_local.log",
     shell:
         stage("cocola_local")
 
@@ -19,16 +18,15 @@ rule cocola_local:
 rule eval_reference:
     input:
         code("eval_reference"),
-        index="artifacts/data/index.csv",
-        beats="artifacts/data/beats.json",
+        settings=settings("eval_reference", "audio", "metrics", "evaluation"),
+        index=ROOT + "artifacts/data/index.csv",
+        beats=ROOT + "artifacts/data/beats.json",
     output:
-        test_list="artifacts/eval/test_list.csv",
-        reference="artifacts/eval/reference.pt",
-        tracker="results/beat_tracker.json",
+        test_list=ROOT + "artifacts/eval/test_list.csv",
+        reference=ROOT + "artifacts/eval/reference.pt",
+        tracker=ROOT + "results/beat_tracker.json",
     log:
-        "results/logs/eval_reference.log",
-    params:
-        settings=settings("audio", "metrics", "evaluation"),
+        ROOT + "results/logs/eval_reference.log",
     shell:
         stage("eval_reference")
 
@@ -36,19 +34,18 @@ rule eval_reference:
 rule evaluate:
     input:
         code("evaluate"),
-        test_list="artifacts/eval/test_list.csv",
-        reference="artifacts/eval/reference.pt",
-        cocola="artifacts/metrics/cocola_local.pt",
-        tracker="results/beat_tracker.json",
-        checkpoint=lambda w: PARAMS.evaluation.systems[w.system].checkpoint,
+        settings=settings("evaluate", "audio", "metrics", "evaluation"),
+        test_list=ROOT + "artifacts/eval/test_list.csv",
+        reference=ROOT + "artifacts/eval/reference.pt",
+        cocola=ROOT + "artifacts/metrics/cocola_local.pt",
+        tracker=ROOT + "results/beat_tracker.json",
+        checkpoint=lambda w: ROOT + PARAMS.evaluation.systems[w.system].checkpoint,
     output:
-        summary="results/eval/{system}.json",
-        examples="results/eval/{system}.examples.csv",
-        embeddings="artifacts/eval/embeddings/{system}.npz",
+        summary=ROOT + "results/eval/{system}.json",
+        examples=ROOT + "results/eval/{system}.examples.csv",
+        embeddings=ROOT + "artifacts/eval/embeddings/{system}.npz",
     log:
-        "results/logs/evaluate-{system}.log",
-    params:
-        settings=settings("audio", "metrics", "evaluation"),
+        ROOT + "results/logs/evaluate-{system}.log",
     wildcard_constraints:
         system=any_name(EVAL_SYSTEMS),
     shell:
@@ -58,18 +55,17 @@ rule evaluate:
 rule metric_validation:
     input:
         code("metric_validation"),
-        test_list="artifacts/eval/test_list.csv",
-        reference="artifacts/eval/reference.pt",
-        cocola="artifacts/metrics/cocola_local.pt",
-        autoencoder="artifacts/autoencoder/model.pt",
+        settings=settings("metric_validation", "audio", "metrics", "evaluation", "metric_validation"),
+        test_list=ROOT + "artifacts/eval/test_list.csv",
+        reference=ROOT + "artifacts/eval/reference.pt",
+        cocola=ROOT + "artifacts/metrics/cocola_local.pt",
+        autoencoder=ROOT + "artifacts/autoencoder/model.pt",
     output:
-        report="results/metric_validation.json",
-        table=multiext("results/metric_validation", ".csv", ".md"),
-        figure="results/figures/metric_validation.png",
+        report=ROOT + "results/metric_validation.json",
+        table=in_report(ROOT + "results/metric_validation", ".csv", ".md", category="Metric validation"),
+        figure=report(ROOT + "results/figures/metric_validation.png", category="Metric validation"),
     log:
-        "results/logs/metric_validation.log",
-    params:
-        settings=settings("audio", "metrics", "evaluation", "metric_validation"),
+        ROOT + "results/logs/metric_validation.log",
     shell:
         stage("metric_validation")
 
@@ -77,24 +73,24 @@ rule metric_validation:
 rule tables:
     input:
         code("tables"),
-        evals=expand("results/eval/{system}.json", system=EVAL_SYSTEMS),
-        examples=expand("results/eval/{system}.examples.csv", system=EVAL_SYSTEMS),
-        embeddings=expand("artifacts/eval/embeddings/{system}.npz", system=EVAL_SYSTEMS),
-        reference="artifacts/eval/reference.pt",
-        validation="results/metric_validation.json",
-        reports=["results/autoencoder.json", "results/beat_tracker.json", "results/cocola_local.json",
-                 "results/rvq.json", "results/latency.json"],  # latency: so the README's stage times are complete
+        settings=settings("tables", "evaluation", "statistics"),
+        evals=expand(ROOT + "results/eval/{system}.json", system=EVAL_SYSTEMS),
+        examples=expand(ROOT + "results/eval/{system}.examples.csv", system=EVAL_SYSTEMS),
+        embeddings=expand(ROOT + "artifacts/eval/embeddings/{system}.npz", system=EVAL_SYSTEMS),
+        reference=ROOT + "artifacts/eval/reference.pt",
+        validation=ROOT + "results/metric_validation.json",
+        reports=[ROOT + "results/autoencoder.json", ROOT + "results/beat_tracker.json", ROOT + "results/cocola_local.json",
+                 ROOT + "results/rvq.json", ROOT + "results/latency.json"],  # latency: so the README's stage times are complete
     output:
-        tables=multiext("results/table1", ".csv", ".md", ".tex")
-        + multiext("results/table2", ".csv", ".md", ".tex")
-        + multiext("results/table3", ".csv", ".md", ".tex"),
-        claims=multiext("results/claims", ".csv", ".md"),
-        environment="results/environment.json",
-        figure="results/figures/drift.png",
-        readme="results/README.md",
+        tables=in_report(ROOT + "results/table1", ".csv", ".md", ".tex", category="Tables")
+        + in_report(ROOT + "results/table2", ".csv", ".md", ".tex", category="Tables")
+        + in_report(ROOT + "results/table3", ".csv", ".md", ".tex", category="Tables"),
+        claims=in_report(ROOT + "results/claims", ".csv", ".md", category="Tables"),
+        environment=ROOT + "results/environment.json",
+        figure=report(ROOT + "results/figures/drift.png", category="Tables"),
+        readme=ROOT + "results/README.md",
+        headline=expand(ROOT + "results/headline/{part}/{system}.json", part=["first", "drift"], system=EVAL_SYSTEMS),
     log:
-        "results/logs/tables.log",
-    params:
-        settings=settings("evaluation", "statistics"),
+        ROOT + "results/logs/tables.log",
     shell:
         stage("tables")

@@ -7,18 +7,17 @@ rule train_gan:
     priority: lambda wildcards: 10 + (PARAMS.gan.variants[wildcards.variant].steps or PARAMS.gan.train.steps) / 100
     input:
         code("train_gan"),
-        train="artifacts/latents/train.pt",
-        stats="artifacts/latents/stats.json",
-        autoencoder="artifacts/autoencoder/model.pt",
+        settings=settings("train_gan", "gan", "audio", "data.sampler", "compute", variants=GAN_VARIANTS),
+        train=ROOT + "artifacts/latents/train.pt",
+        stats=ROOT + "artifacts/latents/stats.json",
+        autoencoder=ROOT + "artifacts/autoencoder/model.pt",
     output:
-        model="artifacts/gan/{variant}/generator.pt",
-        snapshot="artifacts/gan/{variant}/snapshot.pt",
-        curve="results/gan/{variant}/curve.csv",
-        figure="results/figures/gan_{variant}.png",
+        model=ROOT + "artifacts/gan/{variant}/generator.pt",
+        snapshot=ROOT + "artifacts/gan/{variant}/snapshot.pt",
+        curve=ROOT + "results/gan/{variant}/curve.csv",
+        figure=report(ROOT + "results/figures/gan_{variant}.png", category="GAN training", subcategory="{variant}"),
     log:
-        "results/logs/train_gan-{variant}.log",
-    params:
-        settings=settings("audio", "gan", "compute"),
+        ROOT + "results/logs/train_gan-{variant}.log",
     wildcard_constraints:
         variant=any_name(GAN_VARIANTS),
     shell:

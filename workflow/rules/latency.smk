@@ -1,15 +1,14 @@
 rule latency:
     input:
         code("latency"),
-        generator="artifacts/gan/tau01/generator.pt",
+        settings=settings("latency", "latency"),
+        generator=ROOT + "artifacts/gan/tau01/generator.pt",
     output:
-        metrics="results/latency.json",
-        table=multiext("results/table5", ".csv", ".md", ".tex"),
-        figure="results/figures/latency.png",
+        metrics=ROOT + "results/latency.json",
+        table=in_report(ROOT + "results/table5", ".csv", ".md", ".tex", category="Latency"),
+        figure=report(ROOT + "results/figures/latency.png", category="Latency"),
     log:
-        "results/logs/latency.log",
-    params:
-        settings=settings("latency"),
+        ROOT + "results/logs/latency.log",
     threads: workflow.cores  # runs alone: other jobs would distort the timings
     shell:
         stage("latency")

@@ -5,17 +5,16 @@
 rule listening_kit:
     input:
         code("listening_kit"),
-        test_list="artifacts/eval/test_list.csv",
-        liveband="artifacts/gan/tau01/generator.pt",
-        smg="artifacts/smg/tau0/smg.pt",
-        autoencoder="artifacts/autoencoder/model.pt",
+        settings=settings("listening_kit", "audio", "data", "evaluation", "listening"),
+        test_list=ROOT + "artifacts/eval/test_list.csv",
+        liveband=ROOT + "artifacts/gan/tau01/generator.pt",
+        smg=ROOT + "artifacts/smg/tau0/smg.pt",
+        autoencoder=ROOT + "artifacts/autoencoder/model.pt",
     output:
-        kit=directory("listening/kit"),
-        key="listening/key.csv",
+        kit=directory(ROOT + "listening/kit"),
+        key=ROOT + "listening/key.csv",
     log:
-        "results/logs/listening_kit.log",
-    params:
-        settings=settings("audio", "data", "evaluation", "listening"),
+        ROOT + "results/logs/listening_kit.log",
     shell:
         stage("listening_kit")
 
@@ -23,15 +22,14 @@ rule listening_kit:
 rule listening_stats:
     input:
         code("listening_stats"),
-        kit="listening/kit",
-        key="listening/key.csv",
+        settings=settings("listening_stats", "listening", "statistics"),
+        kit=ROOT + "listening/kit",
+        key=ROOT + "listening/key.csv",
     output:
-        table=multiext("results/table4", ".csv", ".md", ".tex"),
-        metrics="results/listening.json",
-        figure="results/figures/listening.png",
+        table=in_report(ROOT + "results/table4", ".csv", ".md", ".tex", category="Listening test"),
+        metrics=ROOT + "results/listening.json",
+        figure=report(ROOT + "results/figures/listening.png", category="Listening test"),
     log:
-        "results/logs/listening_stats.log",
-    params:
-        settings=settings("listening", "statistics"),
+        ROOT + "results/logs/listening_stats.log",
     shell:
         stage("listening_stats")

@@ -5,16 +5,15 @@ rule rvq:
     priority: 10
     input:
         code("rvq"),
-        train="artifacts/latents/train.pt",
-        validation="artifacts/latents/validation.pt",
-        stats="artifacts/latents/stats.json",
+        settings=settings("rvq", "rvq"),
+        train=ROOT + "artifacts/latents/train.pt",
+        validation=ROOT + "artifacts/latents/validation.pt",
+        stats=ROOT + "artifacts/latents/stats.json",
     output:
-        model="artifacts/rvq/model.pt",
-        metrics="results/rvq.json",
+        model=ROOT + "artifacts/rvq/model.pt",
+        metrics=ROOT + "results/rvq.json",
     log:
-        "results/logs/rvq.log",
-    params:
-        settings=settings("rvq"),
+        ROOT + "results/logs/rvq.log",
     shell:
         stage("rvq")
 
@@ -23,19 +22,18 @@ rule train_smg:
     priority: 16  # between the long GAN models and the ablations (see train_gan)
     input:
         code("train_smg"),
-        train="artifacts/latents/train.pt",
-        validation="artifacts/latents/validation.pt",
-        stats="artifacts/latents/stats.json",
-        rvq="artifacts/rvq/model.pt",
-        autoencoder="artifacts/autoencoder/model.pt",
+        settings=settings("train_smg", "smg", "audio", "rvq", "data.sampler", "compute", variants=SMG_VARIANTS),
+        train=ROOT + "artifacts/latents/train.pt",
+        validation=ROOT + "artifacts/latents/validation.pt",
+        stats=ROOT + "artifacts/latents/stats.json",
+        rvq=ROOT + "artifacts/rvq/model.pt",
+        autoencoder=ROOT + "artifacts/autoencoder/model.pt",
     output:
-        model="artifacts/smg/{variant}/smg.pt",
-        curve="results/smg/{variant}/curve.csv",
-        metrics="results/smg/{variant}/metrics.json",
+        model=ROOT + "artifacts/smg/{variant}/smg.pt",
+        curve=ROOT + "results/smg/{variant}/curve.csv",
+        metrics=ROOT + "results/smg/{variant}/metrics.json",
     log:
-        "results/logs/train_smg-{variant}.log",
-    params:
-        settings=settings("audio", "smg", "compute"),
+        ROOT + "results/logs/train_smg-{variant}.log",
     wildcard_constraints:
         variant=any_name(SMG_VARIANTS),
     shell:

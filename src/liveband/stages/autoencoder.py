@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from pathlib import Path
 
 from liveband.builders import autoencoder_config, load_autoencoder, save_model
@@ -44,7 +43,6 @@ def run(params: Params, args: argparse.Namespace) -> None:
     crop = int(round(ae.train.crop_seconds * params.audio.sample_rate / params.audio.hop)) * params.audio.hop
     sampler = AudioCropSampler(index, "train", params.audio.sample_rate, params.audio.channels, crop,
                                ae.train.mix_probability, params.data.sampler.silence_db)
-    start = time.perf_counter()
     model, run_ = train_autoencoder(cfg, ae.train, sampler, STATE, CURVE, stop_after=args.stop_after,
                                     compute=compute)
     if not run_.finished:
@@ -53,7 +51,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
     log.info("autoencoder: %d encoder + %d decoder parameters", count_parameters(model.encoder),
              count_parameters(model.decoder))
     save_model(MODEL, "autoencoder", cfg, model, step=run_.step, source="trained",
-               train_seconds=round(time.perf_counter() - start, 1), resumed_from=run_.resumed_from or 0)
+               train_seconds=run_.train_seconds, resumed_from=run_.resumed_from or 0)
 
 
 

@@ -1,5 +1,5 @@
 """Stage `tables`: Tables 1-3 with 95% intervals, the claims table, the drift figure, the
-environment record and results/README.md.
+environment record, results/README.md and the headline metrics (results/headline/{first,drift}/<system>.json).
 
 Reads every system's per-example scores and per-clip embeddings (``evaluate``) and the FAD/KAD
 reference set (``eval_reference``). Every cell is ``value [95% CI] / drift [95% CI]`` (bootstrap
@@ -25,6 +25,7 @@ from liveband.evaluation.metric_checks import failed_checks
 from liveband.reports.benchmark_tables import table1, table2, table3, unavailable_note
 from liveband.reports.claims import claims_caption, evaluate_claims, write_claims
 from liveband.reports.evidence import BootstrapSettings, Evidence, load_system, set_level_columns
+from liveband.reports.headline import headline_metrics
 from liveband.reports.plots import save_figure
 from liveband.reports.results_readme import results_readme
 from liveband.reports.tables import write_table
@@ -112,6 +113,9 @@ def run(params: Params, args: argparse.Namespace) -> None:
     cells = {s: system_summary(evidence, s, columns) for s in params.evaluation.systems}
     spreads = {base: seed_spread(evidence, members, columns)
                for base, members in seed_groups(params.evaluation.systems).items()}
+    for system, summary in cells.items():  # flat, for `dvc metrics show` / `diff`
+        for part, values in headline_metrics(summary).items():
+            write_json(R / "headline" / part / f"{system}.json", values)
     env = environment(params.profile)
     write_json(R / "environment.json", {"tables": env, "stages": environments()})
     n = len(evidence.systems["ground_truth"].examples.query("segment == 0"))

@@ -13,7 +13,6 @@ import argparse
 import dataclasses
 import logging
 import sys
-import time
 from pathlib import Path
 
 from liveband import builders
@@ -60,7 +59,6 @@ def run(params: Params, args: argparse.Namespace) -> None:
     log.info("variant %s: tau %d frames, %s GP, %d steps, sink %s, causal %s", variant, setup.tau_frames,
              setup.gp_mode, setup.steps, setup.generator.sink, setup.generator.causal)
     curve = Path(f"results/gan/{variant}/curve.csv")
-    start = time.perf_counter()
     train = train_params(params, variant)
     state = Path(f"artifacts/checkpoints/gan_{variant}.pt")
     G, run_ = train_gan(setup, train, sampler, state, curve, stop_after=args.stop_after, desc=f"gan {variant}",
@@ -71,7 +69,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
     bundle = dict(autoencoder_path="artifacts/autoencoder/model.pt", stats=stats, tau_frames=setup.tau_frames,
                   variant=variant, gp_mode=setup.gp_mode, seed=train.seed)
     builders.save_bundle(f"artifacts/gan/{variant}/generator.pt", "liveband", setup.generator, G, step=run_.step,
-                         train_seconds=round(time.perf_counter() - start, 1), **bundle)
+                         train_seconds=run_.train_seconds, **bundle)
     save_snapshot(setup, train, G, run_, state, bundle, f"artifacts/gan/{variant}/snapshot.pt")
     target = params.gan.train.gradient_penalty.target_advantage
     plot_curves(curve, ["d_loss", "g_loss", "advantage", "gp_weight"], f"results/figures/gan_{variant}.png",

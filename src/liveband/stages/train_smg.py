@@ -12,7 +12,6 @@ import argparse
 import dataclasses
 import logging
 import sys
-import time
 from pathlib import Path
 
 from liveband import builders
@@ -52,14 +51,13 @@ def run(params: Params, args: argparse.Namespace) -> None:
     sampler = CropSampler(LatentShard("artifacts/latents/train.pt"), *sampler_args, stats=stats)
     if compute.preload:
         sampler.to(compute.device)
-    start = time.perf_counter()
     model, run_ = train_smg(cfg, train, rvq, sampler, Path(f"artifacts/checkpoints/smg_{variant}.pt"),
                             Path(f"results/smg/{variant}/curve.csv"), stop_after=args.stop_after,
                             desc=f"smg {variant}", compute=compute)
     if not run_.finished:
         log.info("stopped at step %d of %d; rerun to continue", run_.step, train.steps)
         return
-    seconds = round(time.perf_counter() - start, 1)
+    seconds = run_.train_seconds
     val = CropSampler(LatentShard("artifacts/latents/validation.pt"), *sampler_args, stats=stats)
     metrics = evaluate(model, rvq, val, train.validation_batches, train.batch_size, params.smg.train.seed + 99,
                        compute)

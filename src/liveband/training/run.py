@@ -78,6 +78,8 @@ class TrainingRun:
         self._t0 = time.perf_counter()
         self.resumed_from: int | None = None
         self.saved_step: int | None = None  # step of the checkpoint on disk, if any
+        self._prior_seconds = 0.0  # training time of earlier processes, from the checkpoint
+        self._loop_seconds = 0.0   # time this process spent in steps()
 
     def attach(self, **objects: Stateful) -> TrainingRun:
         """Register models, optimizers and other state to checkpoint and restore."""
@@ -103,6 +105,9 @@ class TrainingRun:
         self.step = int(payload["step"])
         self.rows = self._curve_from_tensor(payload.get("curve"))
         self.resumed_from = self.saved_step = self.step
+        # checkpoints from before train_seconds was kept: the curve's last time stamp
+        self._prior_seconds = float(payload.get("train_seconds",
+                                                self.rows[-1].get("seconds", 0.0) if self.rows else 0.0))
         log.info("resumed %s from step %d (%s)", self.kind, self.step, self.checkpoint_path)
         return self.step
 
@@ -110,7 +115,7 @@ class TrainingRun:
         payload = {
             "kind": self.kind, "config": self.config, "step": self.step, "rng": rng_state(),
             "state": {name: obj.state_dict() for name, obj in self._stateful.items()},
-            "curve": self._curve_as_tensor(),
+            "curve": self._curve_as_tensor(), "train_seconds": self.train_seconds,
         }
         save_checkpoint(self.checkpoint_path, payload)
         self.saved_step = self.step
@@ -145,7 +150,7 @@ class TrainingRun:
     # --- the loop ------------------------------------------------------------------------
     def steps(self) -> Iterator[int]:
         """Yield step numbers from the resume point to ``total_steps``, checkpointing as it goes."""
-        start = self.step
+        start, t0 = self.step, time.perf_counter()
         bar = tqdm(total=self.total_steps, initial=start, desc=self.desc, unit="step", mininterval=2.0)
         self._bar = bar
         try:
@@ -155,6 +160,7 @@ class TrainingRun:
                     return
                 yield step
                 self.step = step + 1
+                self._loop_seconds = time.perf_counter() - t0
                 bar.update(1)
                 if self.step % self.checkpoint_every == 0 or self.step == self.total_steps:
                     self.save()
@@ -175,6 +181,12 @@ class TrainingRun:
         self.rows.append(row)
         if hasattr(self, "_bar"):
             self._bar.set_postfix({k: f"{float(v):.3g}" for k, v in list(stats.items())[:3]}, refresh=False)
+
+    @property
+    def train_seconds(self) -> float:
+        """Wall time spent training, over every process of the run: a rerun of a finished run
+        (a resume with nothing left to do) keeps the time recorded when it trained."""
+        return round(self._prior_seconds + self._loop_seconds, 1)
 
     @property
     def finished(self) -> bool:
