@@ -36,8 +36,16 @@ def _claims_lead(claims) -> str:
     decided = claims[claims["verdict"].isin(["reproduced", "contradicted"])]
     lines = [f"- **{r.verdict}**: {r.statement} ({r.column}: {r.estimate:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}], "
              f"Holm p = {r.p_holm:.2g})" for r in decided.itertuples()]
+    flagged = claims[claims["verdict"].str.contains("unflagged: ", regex=False)]
+    flagged_lines = [f"- {r.verdict.split('unflagged: ')[1].rstrip(')')} by the statistics alone: {r.statement} "
+                     f"({r.column}: {r.estimate:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}], Holm p = {r.p_holm:.2g})"
+                     for r in flagged.itertuples()]
+    flagged_text = ("" if not flagged_lines else
+                    f"\nRows the statistics decide but whose metric FAILED a validation check (`metric_validation.md`), "
+                    f"so they get no verdict ({len(flagged_lines)}):\n\n" + "\n".join(flagged_lines) + "\n")
     return (f"Verdicts over {len(claims)} claim x metric rows: {verdict_counts(claims)}. The full table with the "
-            f"paper's numbers, tests and every inconclusive row is `claims.md`.\n\n" + "\n".join(lines) + "\n")
+            f"paper's numbers, tests and every inconclusive row is `claims.md`.\n\n" + "\n".join(lines) + "\n"
+            + flagged_text)
 
 
 def results_readme(params, results: dict[str, dict], claims, env: dict) -> str:
