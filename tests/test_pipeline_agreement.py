@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from liveband.config import merged_params
+from snakemake_dry_run import job_blocks
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -30,15 +31,7 @@ def _run(work, *cmd, env):
 def snakemake_would_run(work, env) -> dict[str, str]:
     """Job (DVC stage name) -> Snakemake's reason, for every job a dry run would run."""
     out = _run(work, "snakemake", "-n", "--cores", "1", env=env)
-    jobs = {}
-    for block in re.split(r"\n(?=\[.*\d{4}\]\n)", out):
-        rule = re.search(r"^(?:local)?rule (\w+):", block, re.M)
-        if not rule or rule.group(1) == "all":
-            continue
-        wildcards = re.search(r"^\s+wildcards: \w+=(\S+)$", block, re.M)
-        reason = re.search(r"^\s+reason: (.*)$", block, re.M)
-        jobs[rule.group(1) + (f"@{wildcards.group(1)}" if wildcards else "")] = reason.group(1)
-    return jobs
+    return {name: re.search(r"^\s+reason: (.*)$", block, re.M).group(1) for name, block in job_blocks(out)}
 
 
 def dvc_would_run(work, env) -> set[str]:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from snakemake_dry_run import job_blocks
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SETTINGS = ".snakemake/liveband/settings/"  # Snakemake's form of DVC's params (liveband.pipeline)
@@ -26,17 +28,10 @@ def snakemake_jobs(profile: str) -> dict[str, tuple[str, frozenset]]:
         cwd=REPO, capture_output=True, text=True, env=env, check=True,
     ).stdout
     jobs = {}
-    for block in re.split(r"\n(?=\[.*\d{4}\]\n)", out):
-        rule = re.search(r"^(?:local)?rule (\w+):", block, re.M)
-        if not rule or rule.group(1) == "all":
-            continue
+    for name, block in job_blocks(out):
         outputs = re.search(r"^\s+output: (.*)$", block, re.M)
         inputs = re.search(r"^\s+input: (.*)$", block, re.M)
-        wildcards = re.search(r"^\s+wildcards: (.*)$", block, re.M)
         cmd = re.search(r"^Shell command: (.*)$", block, re.M)
-        name = rule.group(1)
-        if wildcards:
-            name += "@" + "-".join(v.split("=", 1)[1] for v in wildcards.group(1).split(", "))
         jobs[name] = (" ".join(cmd.group(1).split()), frozenset(outputs.group(1).split(", ")),
                       frozenset(i for i in inputs.group(1).split(", ") if not i.startswith(SETTINGS))
                       if inputs else frozenset())
