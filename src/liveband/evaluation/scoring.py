@@ -37,19 +37,19 @@ class SegmentScores:
     adherence: dict[str, list[float]] = field(default_factory=dict)
     adherence_margin: dict[str, list[float]] = field(default_factory=dict)
 
-    def add(self, mix_features: torch.Tensor, stem16: np.ndarray, mix_beats: np.ndarray, stem_beats: np.ndarray,
+    def add(self, mix: dict[str, torch.Tensor], stem16: np.ndarray, mix_beats: np.ndarray, stem_beats: np.ndarray,
             embedders: list[Embedder], scorer: AdherenceScorer, true_beats: np.ndarray | None = None,
-            offsong_features: torch.Tensor | None = None) -> None:
-        """One example: ``mix_features`` are the mix segment's adherence chunk features
-        (:func:`~liveband.metrics.cocola.chunk_features`, computed once in ``eval_reference``);
-        ``offsong_features`` those of another song's mix: the margin is matched minus off-song."""
+            offsong: dict[str, torch.Tensor] | None = None) -> None:
+        """One example: ``mix`` is the mix segment's adherence embeddings (``scorer.embed_modes`` of
+        its chunk features, computed once in ``eval_reference``); ``offsong`` those of another
+        song's mix: the margin is matched minus off-song."""
         for emb in embedders:
             self.embeddings.setdefault(emb.name, []).append(emb.embed(stem16, EVAL_RATE))
         self.beat_f1.append(beat_f1(mix_beats, stem_beats))
         self.beat_f1_true.append(np.nan if true_beats is None else beat_f1(true_beats, stem_beats))
-        stem_features = chunk_features(stem16, EVAL_RATE)
-        matched = scorer.score_features(mix_features, stem_features)
-        off = scorer.score_features(offsong_features, stem_features) if offsong_features is not None else {}
+        stem = scorer.embed_modes(chunk_features(stem16, EVAL_RATE))
+        matched = scorer.score_embedded(mix, stem)
+        off = scorer.score_embedded(offsong, stem) if offsong is not None else {}
         for mode, value in matched.items():
             self.adherence.setdefault(mode, []).append(value)
             self.adherence_margin.setdefault(mode, []).append(value - off[mode] if mode in off else np.nan)
@@ -57,12 +57,16 @@ class SegmentScores:
     def add_all(self, mix_features: list[torch.Tensor], stems16: list[np.ndarray], mix_beats: list[np.ndarray],
                 embedders: list[Embedder], tracker: BeatTracker, scorer: AdherenceScorer,
                 true_beats: list[np.ndarray | None] | None = None,
-                offsong_features: list[torch.Tensor | None] | None = None) -> None:
-        """Every example of the segment; the stems' beats are tracked in one batch."""
+                offsong: list[int | None] | None = None) -> None:
+        """Every example of the segment: ``mix_features`` are the mixes' chunk features
+        (:func:`~liveband.metrics.cocola.chunk_features`), embedded once here; ``offsong[i]`` the
+        index of the mix example i is also scored against. The stems' beats are tracked in one batch."""
         n = len(stems16)
+        mixes = [scorer.embed_modes(f) for f in mix_features]
         stem_beats = tracker.track_many(stems16, EVAL_RATE)
-        for i, args in enumerate(zip(mix_features, stems16, mix_beats, stem_beats, strict=True)):
-            self.add(*args, embedders, scorer, (true_beats or [None] * n)[i], (offsong_features or [None] * n)[i])
+        for i, args in enumerate(zip(mixes, stems16, mix_beats, stem_beats, strict=True)):
+            j = (offsong or [None] * n)[i]
+            self.add(*args, embedders, scorer, (true_beats or [None] * n)[i], None if j is None else mixes[j])
 
     def columns(self, adherence_name: str, tracker_name: str) -> dict[str, list[float]]:
         """Per-example values, one list per metric, named as in :meth:`summary`."""

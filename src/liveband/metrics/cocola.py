@@ -130,8 +130,16 @@ class AdherenceScorer(ABC):
     name: str  # label printed in tables
 
     @abstractmethod
+    def embed_mode(self, features: torch.Tensor, mode: str) -> torch.Tensor:
+        """Embeddings ``(B, D)`` of chunk features ``(B, 2, 64, frames)`` in dB, seen in ``mode``."""
+
+    @abstractmethod
+    def pairwise(self, mix_embeddings: torch.Tensor, stem_embeddings: torch.Tensor) -> torch.Tensor:
+        """Score ``(B,)`` of each aligned pair of embeddings."""
+
     def pair_scores(self, mix_features: torch.Tensor, stem_features: torch.Tensor, mode: str) -> torch.Tensor:
         """Score ``(B,)`` of each aligned chunk pair; features ``(B, 2, 64, frames)`` in dB."""
+        return self.pairwise(self.embed_mode(mix_features, mode), self.embed_mode(stem_features, mode))
 
     def score(self, mix: np.ndarray, stem: np.ndarray, sr: int, mode: str = "full") -> float:
         """Mean score over 5 s chunks (2.5 s hop) of a mono mix and its generated stem."""
@@ -143,13 +151,24 @@ class AdherenceScorer(ABC):
         """``{mode: score}`` for full, harmonic and percussive, computing the features once."""
         return self.score_features(*paired_chunk_features(mix, stem, sr))
 
+    def embed_modes(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``{mode: (B, D)}``: one clip's chunk embeddings in every mode, to score against several
+        partners without embedding it again (:meth:`score_embedded`)."""
+        with torch.inference_mode():
+            return {m: self.embed_mode(features, m) for m in MODES}
+
+    def score_embedded(self, mix: dict[str, torch.Tensor], stem: dict[str, torch.Tensor]) -> dict[str, float]:
+        """``{mode: mean score}`` of :meth:`embed_modes` outputs; when the chunk counts differ, the
+        chunks both have (the shorter clip's) are scored."""
+        with torch.inference_mode():
+            return {m: float(self.pairwise(mix[m][:len(stem[m])], stem[m][:len(mix[m])]).mean()) for m in MODES}
+
     def score_features(self, mix_features: torch.Tensor, stem_features: torch.Tensor) -> dict[str, float]:
         """``{mode: mean score}`` over aligned chunk features (as :func:`paired_chunk_features`
         gives them); when the counts differ, the chunks both have (the shorter clip's) are scored.
         """
         n = min(len(mix_features), len(stem_features))
-        with torch.inference_mode():
-            return {m: float(self.pair_scores(mix_features[:n], stem_features[:n], m).mean()) for m in MODES}
+        return self.score_embedded(self.embed_modes(mix_features[:n]), self.embed_modes(stem_features[:n]))
 
 
 class BilinearSimilarity(nn.Module):
@@ -229,10 +248,11 @@ class CocolaLocalScorer(AdherenceScorer):
     def __init__(self, model: CocolaLocal):
         self.model = model.eval()
 
-    def pair_scores(self, mix_features, stem_features, mode):
-        mix_in = _mask_mode(self.model.scale_input(mix_features), mode, 0.0)
-        stem_in = _mask_mode(self.model.scale_input(stem_features), mode, 0.0)
-        return self.model.similarity.pairwise(self.model.embed(mix_in), self.model.embed(stem_in))
+    def embed_mode(self, features, mode):
+        return self.model.embed(_mask_mode(self.model.scale_input(features), mode, 0.0))
+
+    def pairwise(self, mix_embeddings, stem_embeddings):
+        return self.model.similarity.pairwise(mix_embeddings, stem_embeddings)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None) -> CocolaLocalScorer:
@@ -384,10 +404,12 @@ class CocolaScorer(AdherenceScorer):
             raise LiveBandError(f"{COCOLA_KEY}: {checkpoint} does not match the COCOLA architecture ({detail})") from None
         self.model = net.eval()
 
-    def pair_scores(self, mix_features, stem_features, mode):
+    def embed_mode(self, features, mode):
         # COCOLA blanks a channel with zeros in its dB input, and so do we here.
-        mix_in, stem_in = _mask_mode(mix_features, mode, 0.0), _mask_mode(stem_features, mode, 0.0)
-        return self.model.similarity.pairwise(self.model.embed(mix_in), self.model.embed(stem_in))
+        return self.model.embed(_mask_mode(features, mode, 0.0))
+
+    def pairwise(self, mix_embeddings, stem_embeddings):
+        return self.model.similarity.pairwise(mix_embeddings, stem_embeddings)
 
 
 def make_adherence_scorer(name: str, checkpoint: str | Path | None = None) -> AdherenceScorer:

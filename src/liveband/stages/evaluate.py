@@ -96,7 +96,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
         segments[k].add_all(features, [front_end(o[:, a:b], sr) for o in outputs],
                             [beats[k].numpy() for beats in reference["mix_beats"]], embedders, tracker, scorer,
                             true_beats=[t[k].numpy() for t in true_beats] if true_beats else None,
-                            offsong_features=[features[by_id[ex.mismatch_example]] for ex in examples])
+                            offsong=[by_id[ex.mismatch_example] for ex in examples])
     tracking = json.loads(Path("results/beat_tracker.json").read_text())
     flagged = {f["example"] for f in tracking.get("failed_examples", [])}
     with atomic_path(f"results/eval/{name}.examples.csv") as tmp:
