@@ -4,12 +4,15 @@ rule@variant). Shared by the pipeline tests (not a test module itself)."""
 import re
 from collections.abc import Iterator
 
+TARGETS = ("all", "extended")  # rules without a command: the default DAG and the extended scale
+
 
 def job_blocks(out: str) -> Iterator[tuple[str, str]]:
-    """``(job name, block)`` for every job of a dry run but ``all``; several wildcards join with '-'."""
+    """``(job name, block)`` for every job of a dry run but the targets ``all`` and ``extended``
+    (no command); several wildcards join with '-'."""
     for block in re.split(r"\n(?=\[.*\d{4}\]\n)", out):
         rule = re.search(r"^(?:local)?rule (\w+):", block, re.M)
-        if not rule or rule.group(1) == "all":
+        if not rule or rule.group(1) in TARGETS:
             continue
         wildcards = re.search(r"^\s+wildcards: (.*)$", block, re.M)
         name = rule.group(1)

@@ -48,9 +48,9 @@ def _training(merged, variant):
     (("gan", "variants", "tau1", "tau_seconds"), 0.5, {"tau1"}),                  # one variant: only it
     (("gan", "train", "steps"), 123, {"tau0", "tau01", "tau01_seed1", "tau1", "bidirectional"}),  # not the
     (("gan", "train", "seed"), 5, {"tau0", "tau01", "tau1", "bidirectional", "abl_nosink",     # ablations
-                                   "abl_gp_small", "abl_gp_tuned"}),             # (own steps), not tau01_seed1
+                                   "abl_gp_small", "abl_gp_tuned", "tau01_long"}),  # (own steps), not tau01_seed1
     (("gan", "train", "gradient_penalty", "weight"), 0.3, {"tau0", "tau01", "tau01_seed1", "tau1",
-                                                           "bidirectional", "abl_nosink"}),
+                                                           "bidirectional", "abl_nosink", "tau01_long"}),
 ])
 def test_a_gan_edit_changes_the_settings_of_exactly_the_variants_that_read_it(merged, path, value, changed):
     edited = _edit(merged, path, value)

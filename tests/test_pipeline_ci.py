@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -38,7 +39,7 @@ def ci_run(tmp_path_factory):
         os.utime(work / path, (1e9, 1e9))
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", XDG_CACHE_HOME=str(work / ".cache"),
                OMP_NUM_THREADS="1")
-    done = subprocess.run([str(BIN / "snakemake"), "--cores", "2", "--config", "profile=ci"],
+    done = subprocess.run([str(BIN / "snakemake"), "all", "extended", "--cores", "2", "--config", "profile=ci"],
                           cwd=work, env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     return work / "runs" / "ci"  # the ci profile's files (liveband.pipeline.run_root)
@@ -118,3 +119,22 @@ def test_listening_kit_and_table4_without_sessions(ci_run):
     assert listening["n_sessions"] == 0 and listening["kit_id"] == config["kit_id"]
     assert listening["power_simulation"]["label"].startswith("SIMULATION")
     assert (ci_run / "results" / "figures" / "listening.png").exists()
+
+
+@pytest.mark.slow
+def test_the_extended_scale_sits_beside_the_default(ci_run):
+    ext = ci_run / "results" / "extended"
+    claims = pd.read_csv(ext / "claims.csv")
+    by_scale = {s: set(zip(g.claim, g.column, strict=True)) for s, g in claims.groupby("scale")}
+    assert set(by_scale) == {"default", "extended"} and by_scale["default"] == by_scale["extended"]
+    assert len(by_scale["default"]) > 5
+    assert set(claims.a) | set(claims.b) <= {"gan_tau01", "smg_tau0", "ground_truth", "codec", "mismatched", "0"}
+    tables = pd.read_csv(ci_run / "results" / "claims.csv")  # the default rows are those of results/claims.md
+    same = claims[claims.scale == "default"].merge(tables, on=["claim", "column"], suffixes=("", "_tables"))
+    assert len(same) == len(by_scale["default"])
+    assert np.allclose(same.estimate, same.estimate_tables, equal_nan=True)
+    assert (same.verdict == same.verdict_tables).all()
+    headline = pd.read_csv(ext / "headline.csv")
+    assert list(headline.Scale) == ["default", "extended"] * 2
+    assert (headline.Steps.to_numpy()[1::2] > headline.Steps.to_numpy()[::2]).all()
+    assert (ext / "figures" / "steps.png").stat().st_size > 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from snakemake_dry_run import job_blocks
+from snakemake_dry_run import TARGETS, job_blocks
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -23,8 +23,8 @@ SETTINGS = ".snakemake/liveband/settings/"  # Snakemake's form of DVC's params (
 def snakemake_jobs(profile: str) -> dict[str, tuple[str, frozenset]]:
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", XDG_CACHE_HOME=str(REPO / ".snakemake" / "cache"))
     out = subprocess.run(
-        [str(BIN / "snakemake"), "-n", "-p", "--forceall", "--nolock", "--rerun-incomplete", "--cores", "1",
-         "--config", f"profile={profile}"],
+        [str(BIN / "snakemake"), *TARGETS, "-n", "-p", "--forceall", "--nolock", "--rerun-incomplete",
+         "--cores", "1", "--config", f"profile={profile}"],
         cwd=REPO, capture_output=True, text=True, env=env, check=True,
     ).stdout
     jobs = {}

@@ -149,6 +149,8 @@ class GanVariant:
     steps: int | None = field(None, check=positive, doc="override gan.train.steps (ablation length)")
     discriminator_width: int | None = field(None, check=positive, doc="override discriminator width")
     seed: int | None = field(None, check=non_negative, doc="override gan.train.seed (a training-seed replica)")
+    scale: str = field("default", check=one_of("default", "extended"),
+                       doc="default: built by `snakemake` (rule all); extended: only by the `extended` target")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +159,9 @@ class GanParams:
     discriminator: dict[str, Any] = field(doc="DiscriminatorConfig fields except latent_dim, n_classes")
     train: GanTrainParams = field()
     variants: dict[str, GanVariant] = field(doc="name -> variant; one DAG target each")
+
+    def at_scale(self, scale: str) -> dict[str, GanVariant]:
+        return {k: v for k, v in self.variants.items() if v.scale == scale}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,6 +201,9 @@ class SMGSampling:
 class SMGVariant:
     tau_seconds: float = field(check=non_negative)
     seed: int | None = field(None, check=non_negative, doc="override smg.train.seed (a training-seed replica)")
+    steps: int | None = field(None, check=positive, doc="override smg.train.steps")
+    scale: str = field("default", check=one_of("default", "extended"),
+                       doc="default: built by `snakemake` (rule all); extended: only by the `extended` target")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,6 +212,9 @@ class SMGParams:
     train: SMGTrainParams = field()
     sampling: SMGSampling = field()
     variants: dict[str, SMGVariant] = field()
+
+    def at_scale(self, scale: str) -> dict[str, SMGVariant]:
+        return {k: v for k, v in self.variants.items() if v.scale == scale}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -246,6 +257,12 @@ class EvalSystem:
     kind: str = field(check=one_of("ground_truth", "codec", "mismatched", "liveband", "smg"))
     checkpoint: str = field(doc="model file it needs (the autoencoder for references)")
     drift: bool = field(True, doc="score the later segments too (drift); false = first segment only")
+    extends: str | None = field(None, doc="extended scale: the default-scale system this one trains longer "
+                                          "(it takes that system's place in results/extended/)")
+
+    @property
+    def scale(self) -> str:
+        return "default" if self.extends is None else "extended"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -258,6 +275,18 @@ class EvaluationParams:
     n_reference: int = field(check=positive, doc="validation stems forming the FAD reference set")
     seed: int = field(check=non_negative)
     systems: dict[str, EvalSystem] = field()
+
+    def at_scale(self, scale: str) -> dict[str, EvalSystem]:
+        """The systems of one scale: ``default`` (the tables) or ``extended`` (results/extended/)."""
+        return {k: v for k, v in self.systems.items() if v.scale == scale}
+
+    def validate(self):
+        for name, system in self.systems.items():
+            base = self.systems.get(system.extends) if system.extends else None
+            if system.extends and (base is None or base.extends is not None or base.kind != system.kind):
+                return f"systems.{name}.extends", (f"'{system.extends}' is not a default-scale system of kind "
+                                                   f"'{system.kind}'")
+        return None
 
 
 def _positive_items(values):

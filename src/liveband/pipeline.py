@@ -35,7 +35,7 @@ VARIANT_OVERRIDES: dict[str, dict[str, tuple[str, ...]]] = {
         "gp_mode": ("train", "gradient_penalty", "mode"),
         "gp_weight": ("train", "gradient_penalty", "weight"),
     },
-    "smg": {},  # smg.train.seed is still read by a variant with its own seed (validation batches)
+    "smg": {"steps": ("train", "steps")},  # smg.train.seed is still read by a seed replica (validation batches)
 }
 
 

@@ -1,4 +1,6 @@
 EVAL_SYSTEMS = list(PARAMS.evaluation.systems)
+EVAL_DEFAULT = list(PARAMS.evaluation.at_scale("default"))  # the tables; extended: rule extended_report
+EVAL_EXTENDED = list(PARAMS.evaluation.at_scale("extended"))
 
 
 rule cocola_local:
@@ -32,6 +34,7 @@ rule eval_reference:
 
 
 rule evaluate:
+    priority: lambda wildcards: 0 if PARAMS.evaluation.systems[wildcards.system].extends else 1
     input:
         code("evaluate"),
         settings=settings("evaluate", "audio", "metrics", "evaluation"),
@@ -74,9 +77,9 @@ rule tables:
     input:
         code("tables"),
         settings=settings("tables", "evaluation", "statistics"),
-        evals=expand(ROOT + "results/eval/{system}.json", system=EVAL_SYSTEMS),
-        examples=expand(ROOT + "results/eval/{system}.examples.csv", system=EVAL_SYSTEMS),
-        embeddings=expand(ROOT + "artifacts/eval/embeddings/{system}.npz", system=EVAL_SYSTEMS),
+        evals=expand(ROOT + "results/eval/{system}.json", system=EVAL_DEFAULT),
+        examples=expand(ROOT + "results/eval/{system}.examples.csv", system=EVAL_DEFAULT),
+        embeddings=expand(ROOT + "artifacts/eval/embeddings/{system}.npz", system=EVAL_DEFAULT),
         reference=ROOT + "artifacts/eval/reference.pt",
         validation=ROOT + "results/metric_validation.json",
         reports=[ROOT + "results/autoencoder.json", ROOT + "results/beat_tracker.json", ROOT + "results/cocola_local.json",
@@ -89,8 +92,38 @@ rule tables:
         environment=ROOT + "results/environment.json",
         figure=report(ROOT + "results/figures/drift.png", category="Tables"),
         readme=ROOT + "results/README.md",
-        headline=expand(ROOT + "results/headline/{part}/{system}.json", part=["first", "drift"], system=EVAL_SYSTEMS),
+        headline=expand(ROOT + "results/headline/{part}/{system}.json", part=["first", "drift"], system=EVAL_DEFAULT),
     log:
         ROOT + "results/logs/tables.log",
     shell:
         stage("tables")
+
+
+rule extended_report:
+    # The extended scale (target `extended`): the longer-trained headline systems beside the
+    # default ones (results/extended/). Not part of `rule all`.
+    input:
+        code("extended_report"),
+        settings=settings("extended_report", "evaluation", "statistics"),
+        evals=expand(ROOT + "results/eval/{system}.json", system=EVAL_SYSTEMS),
+        examples=expand(ROOT + "results/eval/{system}.examples.csv", system=EVAL_SYSTEMS),
+        embeddings=expand(ROOT + "artifacts/eval/embeddings/{system}.npz", system=EVAL_SYSTEMS),
+        checkpoints=sorted({ROOT + s.checkpoint for s in PARAMS.evaluation.systems.values()}),
+        reference=ROOT + "artifacts/eval/reference.pt",
+        validation=ROOT + "results/metric_validation.json",
+    output:
+        claims=in_report(ROOT + "results/extended/claims", ".csv", ".md", category="Extended scale"),
+        headline=in_report(ROOT + "results/extended/headline", ".csv", ".md", ".tex", category="Extended scale"),
+        figure=report(ROOT + "results/extended/figures/steps.png", category="Extended scale"),
+    log:
+        ROOT + "results/logs/extended_report.log",
+    shell:
+        stage("extended_report")
+
+
+rule extended:
+    # `snakemake --cores 2 extended` (make extended): the extended scale, after (or with) `all`.
+    input:
+        rules.extended_report.output,
+        expand(rules.train_gan.output, variant=list(PARAMS.gan.at_scale("extended"))),
+        expand(rules.train_smg.output, variant=list(PARAMS.smg.at_scale("extended"))),

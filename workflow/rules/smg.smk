@@ -1,4 +1,5 @@
 SMG_VARIANTS = list(PARAMS.smg.variants)
+SMG_DEFAULT = list(PARAMS.smg.at_scale("default"))  # `rule all`; the extended scale has its own target
 
 
 rule rvq:
@@ -19,7 +20,7 @@ rule rvq:
 
 
 rule train_smg:
-    priority: 16  # between the long GAN models and the ablations (see train_gan)
+    priority: lambda wildcards: 0 if PARAMS.smg.variants[wildcards.variant].scale == "extended" else 16  # see train_gan
     input:
         code("train_smg"),
         settings=settings("train_smg", "smg", "audio", "rvq", "data.sampler", "compute", variants=SMG_VARIANTS),

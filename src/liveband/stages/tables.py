@@ -21,25 +21,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from liveband.config import Params
-from liveband.evaluation.metric_checks import failed_checks
 from liveband.reports.benchmark_tables import table1, table2, table3, unavailable_note
 from liveband.reports.claims import claims_caption, evaluate_claims, write_claims
-from liveband.reports.evidence import BootstrapSettings, Evidence, load_system, set_level_columns
+from liveband.reports.evidence_inputs import build_evidence, flag_label, flags_note, metric_flags
 from liveband.reports.headline import headline_metrics
 from liveband.reports.plots import save_figure
 from liveband.reports.results_readme import results_readme
 from liveband.reports.tables import write_table
 from liveband.reports.uncertainty import seed_groups, seed_spread, system_summary
 from liveband.stages.runner import run_stage
-from liveband.stats.frechet import FrechetDistance
-from liveband.stats.kernel import KernelDistance
-from liveband.training.checkpoint import load_checkpoint
 from liveband.utils.atomic import write_json, write_text
 from liveband.utils.environment import describe, environment
 
 log = logging.getLogger("liveband.tables")
 R = Path("results")
-UNREPORTED = ("harmonic margin", "percussive margin")
 
 
 def drift_figure(cells: dict, path: Path) -> None:
@@ -72,47 +67,13 @@ def environments() -> dict:
     return seen
 
 
-def build_evidence(params: Params) -> Evidence:
-    reference = load_checkpoint("artifacts/eval/reference.pt", kind="eval_reference")["embeddings"]
-    reference = {k: v.numpy().astype(np.float64) for k, v in reference.items()}
-    st = params.statistics
-    systems = {s: load_system(R / "eval", "artifacts/eval/embeddings", s) for s in params.evaluation.systems}
-    for system in systems.values():  # the margin is reported for the full mode (all modes stay in the CSVs)
-        system.examples.drop(columns=[c for c in system.examples.columns if c.endswith(UNREPORTED)], inplace=True)
-    metrics = {"FAD": FrechetDistance(), "KAD": KernelDistance()}
-    return Evidence(systems, reference, set_level_columns(metrics, reference),
-                    BootstrapSettings(n_boot_mean=st.n_boot_mean, n_boot_set=st.n_boot_set, seed=st.seed,
-                                      level=st.level))
-
-
-def _flag(header: str, labels: dict[str, str]) -> str:
-    """``"X (ours)"`` -> ``"X (failed validation) (ours)"`` for a flagged column X."""
-    name = header.removesuffix(" (ours)")
-    return f"{labels[name]} (ours)" if header.endswith(" (ours)") and name in labels else header
-
-
-def metric_flags(columns: list[str]) -> dict[str, list[str]]:
-    """The validation checks each table column failed (``results/metric_validation.json``). A
-    margin inherits its adherence metric's failures, BA F1 against true beats the tracked BA F1's."""
-    failed = failed_checks(R / "metric_validation.json")
-    base = lambda c: c.removesuffix(" margin").replace("BA F1 true beats (", "BA F1 (")  # noqa: E731
-    return {c: failed.get(c) or failed.get(base(c)) for c in columns if failed.get(c) or failed.get(base(c))}
-
-
-def flags_note(flags: dict[str, list[str]]) -> str:
-    if not flags:
-        return "Every metric column passed its validation checks (results/metric_validation.md)."
-    return ("Columns that FAILED validation checks (results/metric_validation.md), marked '(failed validation)': "
-            + "; ".join(f"{c}: {', '.join(checks)}" for c, checks in flags.items()) + ".")
-
-
 def run(params: Params, args: argparse.Namespace) -> None:
-    evidence = build_evidence(params)
+    systems = list(params.evaluation.at_scale("default"))  # the extended scale: stage extended_report
+    evidence = build_evidence(params, systems)
     columns = evidence.columns()
     flags = metric_flags(columns)
-    cells = {s: system_summary(evidence, s, columns) for s in params.evaluation.systems}
-    spreads = {base: seed_spread(evidence, members, columns)
-               for base, members in seed_groups(params.evaluation.systems).items()}
+    cells = {s: system_summary(evidence, s, columns) for s in systems}
+    spreads = {base: seed_spread(evidence, members, columns) for base, members in seed_groups(systems).items()}
     for system, summary in cells.items():  # flat, for `dvc metrics show` / `diff`
         for part, values in headline_metrics(summary).items():
             write_json(R / "headline" / part / f"{system}.json", values)
@@ -125,15 +86,15 @@ def run(params: Params, args: argparse.Namespace) -> None:
               f"interval over examples; FAD: clip-level] / drift (second - first segment) [interval]. "
               f"{describe(env)}; reruns are bit-identical only on the same CPU type. {flags_note(flags)}")
     labels = {c: f"{c} (failed validation)" if c in flags else c for c in columns}
-    write_table(table1(cells, spreads, columns).rename(columns=lambda k: _flag(k, labels)), R / "table1",
+    write_table(table1(cells, spreads, columns).rename(columns=lambda k: flag_label(k, labels)), R / "table1",
                 f"Table 1: main benchmark. {common} Our metric backends are named in each column header; "
                 f"the paper's columns are its reported values. Rows 'spread over training seeds' give the "
                 f"range (min-max) of the point values over the seeds trained. {unavailable_note(columns)}")
-    write_table(table2(cells, columns).rename(columns=lambda k: _flag(k, labels)), R / "table2",
+    write_table(table2(cells, columns).rename(columns=lambda k: flag_label(k, labels)), R / "table2",
                 f"Table 2: sink ablation at tau 0.1 s, drift only (ablation-length models; 'with sink' is "
                 f"the tau01 model at step {params.gan.train.snapshot_step}, same settings and seed). {common}")
     variants = params.gan.variants
-    write_table(table3(cells, columns).rename(columns=lambda k: _flag(k, labels)), R / "table3",
+    write_table(table3(cells, columns).rename(columns=lambda k: flag_label(k, labels)), R / "table3",
                 f"Table 3: gradient-penalty ablation, first segment (ablation-length models). {common} "
                 f"Fixed weights here: small = {variants['abl_gp_small'].gp_weight:g}, 'tuned' = "
                 f"{variants['abl_gp_tuned'].gp_weight:g} (AdaGP's starting weight; no sweep was run to tune "
@@ -142,7 +103,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
     rows = evaluate_claims(evidence, alpha=st.alpha, metric_flags=flags)
     write_claims(rows, R / "claims", claims_caption(evidence, st.alpha) + f" {describe(env)}.")
     drift_figure(cells, R / "figures" / "drift.png")
-    results = {name: json.loads((R / "eval" / f"{name}.json").read_text()) for name in params.evaluation.systems}
+    results = {name: json.loads((R / "eval" / f"{name}.json").read_text()) for name in systems}
     write_text(R / "README.md", results_readme(params, results, rows, env))
     log.info("tables written for profile %s", params.profile)
 

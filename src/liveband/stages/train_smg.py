@@ -42,8 +42,9 @@ def run(params: Params, args: argparse.Namespace) -> None:
     variant = args.variant
     cfg = builders.smg_config(params, variant)
     compute = training_compute(params.compute, args.device)
-    seed = builders.smg_variant(params, variant).seed
-    train = params.smg.train if seed is None else dataclasses.replace(params.smg.train, seed=seed)
+    v = builders.smg_variant(params, variant)  # a seed replica and/or a longer (extended-scale) run
+    train = dataclasses.replace(params.smg.train, **{k: x for k, x in (("seed", v.seed), ("steps", v.steps))
+                                                     if x is not None})
     stats = LatentStats.load("artifacts/latents/stats.json")
     rvq, rvq_payload = load_rvq("artifacts/rvq/model.pt")
     sampler_args = (cfg.context_frames, cfg.tau_frames, params.data.sampler.silence_db,
