@@ -43,6 +43,14 @@ def test_paper_profile_has_the_paper_audio_format():
     (lambda d: d["audio"].update(hop=1000), "audio.hop"),
     (lambda d: d["audio"].pop("channels"), "audio.channels: missing key"),
     (lambda d: d["data"]["synthetic"].update(tempo_bpm=[180, 70]), "data.synthetic.tempo_bpm"),
+    (lambda d: d["data"]["synthetic"]["timbre"].update(reverb_wet=[0.1, 1.5]),
+     "data.synthetic.timbre.reverb_wet: must be in [0.0, 1.0]"),
+    (lambda d: d["data"]["synthetic"]["timbre"].update(reverb_decay_s=[2.0, 0.5]),
+     "data.synthetic.timbre.reverb_decay_s: must be [low, high]"),
+    (lambda d: d["data"]["synthetic"]["timbre"].update(detune_cents=300), "data.synthetic.timbre.detune_cents"),
+    (lambda d: d["data"]["synthetic"]["timbre"].update(eq_db="loud"), "data.synthetic.timbre.eq_db: expected a number"),
+    (lambda d: d["data"]["synthetic"]["timbre"].pop("gain_db"), "data.synthetic.timbre.gain_db: missing key"),
+    (lambda d: d["data"]["synthetic"]["timbre"].update(wet=0.2), "data.synthetic.timbre.wet: unknown key"),
     (lambda d: d.update(profile="huge"), "profile"),
     (lambda d: d["metric_validation"].update(shifts_seconds=[0.05, -1.0]), "metric_validation.shifts_seconds"),
     (lambda d: d["metric_validation"].update(snrs_db=[]), "metric_validation.snrs_db"),
@@ -108,3 +116,9 @@ def test_profile_name_is_an_identifier(tmp_path, name):
 def test_names_may_hold_dots_and_dashes(tmp_path):
     path = copy_params(tmp_path, lambda d: d["smg"]["variants"].update({"tau-1.0": {"tau_seconds": 1.0}}))
     assert "tau-1.0" in load_params(path).smg.variants
+
+
+def test_timbre_may_be_switched_off(tmp_path):
+    path = copy_params(tmp_path / "off", lambda d: d["data"]["synthetic"].update(timbre=None))
+    assert load_params(path).data.synthetic.timbre is None
+    assert load_params(copy_params(tmp_path / "on")).data.synthetic.timbre.detune_cents == 20.0

@@ -17,6 +17,7 @@ import yaml
 
 from liveband.errors import LiveBandError
 from liveband.schema import (
+    all_of,
     check_name,
     field,
     from_dict,
@@ -25,6 +26,7 @@ from liveband.schema import (
     ordered_pair,
     positive,
     probability,
+    within,
 )
 
 LATENT_FRAME_RATE = 44100 / 4096  # 10.77 frames/s in every profile (paper 4.2, 6.5)
@@ -48,6 +50,16 @@ class AudioParams:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TimbreParams:
+    eq_db: float = field(check=within(0.0, 24.0), doc="+- gain of each EQ band (low shelf, peak, high shelf)")
+    gain_db: float = field(check=within(0.0, 24.0), doc="+- stem gain after loudness balancing")
+    reverb_wet: tuple[float, float] = field(check=all_of(ordered_pair, within(0.0, 1.0)), doc="wet share range")
+    reverb_decay_s: tuple[float, float] = field(check=all_of(ordered_pair, within(0.05, 10.0)),
+                                                doc="T60 range of the noise reverb")
+    detune_cents: float = field(check=within(0.0, 100.0), doc="+- synthesiser tuning (no resampling)")
+
+
+@dataclass(frozen=True, kw_only=True)
 class SyntheticParams:
     n_train: int = field(check=positive)
     n_validation: int = field(check=positive)
@@ -57,6 +69,7 @@ class SyntheticParams:
     seed: int = field(check=non_negative)
     soundfont: str | None = field(None, doc="SF2 path; null = the GM soundfont pretty_midi ships")
     workers: int = field(2, check=positive, doc="render processes")
+    timbre: TimbreParams | None = field(None, doc="per-stem random EQ/gain/reverb/detune; null = off")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -59,6 +59,22 @@ def ordered_pair(v):
     return None if len(v) == 2 and v[0] <= v[1] else "must be [low, high] with low <= high"
 
 
+def within(lo: float, hi: float):
+    """A number, or every item of a list, in [lo, hi]."""
+    def check(v):
+        items = v if isinstance(v, (list, tuple)) else (v,)
+        return None if all(lo <= x <= hi for x in items) else f"must be in [{lo}, {hi}]"
+
+    return check
+
+
+def all_of(*checks):
+    def check(v):
+        return next((p for p in (c(v) for c in checks) if p), None)
+
+    return check
+
+
 def _coerce(value: Any, tp: Any, key: str) -> Any:
     origin = get_origin(tp)
     if tp is Any:

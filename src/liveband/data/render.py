@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from liveband.data.compose import Part, Song
+from liveband.data.song import Part, Song
 from liveband.errors import LiveBandError
 from liveband.utils.atomic import atomic_path
 
@@ -24,14 +24,17 @@ def default_soundfont() -> Path:
     return path
 
 
-def render_part(part: Part, duration: float, sr: int, soundfont: bytes) -> np.ndarray:
-    """Mono float32 audio (T,) of one part, ``duration`` seconds at ``sr``."""
+def render_part(part: Part, duration: float, sr: int, soundfont: bytes, detune_cents: float = 0.0) -> np.ndarray:
+    """Mono float32 audio (T,) of one part, ``duration`` seconds at ``sr``; ``detune_cents``
+    retunes the channel in the synthesiser (no resampling: note times do not move)."""
     import tinysoundfont
 
     synth = tinysoundfont.Synth(samplerate=sr)
     sfid = synth.sfload(soundfont)
     chan = 9 if part.is_drum else 0
     synth.program_select(chan, sfid, 128 if part.is_drum else 0, part.program, is_drums=part.is_drum)
+    if detune_cents:
+        synth.set_tuning(chan, detune_cents / 100.0)
     events = []  # (sample, order, kind, pitch, velocity); note-offs before note-ons at a tie
     for n in part.notes:
         events.append((int(n.start * sr), 1, "on", n.pitch, n.velocity))
@@ -57,8 +60,8 @@ def write_midi(song: Song, parts: list[Part], path: str | os.PathLike) -> None:
     """A MIDI file of ``parts`` at the song's tempo (written atomically)."""
     import pretty_midi
 
-    pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo)
-    pm.time_signature_changes.append(pretty_midi.TimeSignature(song.beats_per_bar, 4, 0.0))
+    pm = pretty_midi.PrettyMIDI(initial_tempo=song.tempo * song.metre.quarters_per_beat)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(*song.metre.time_signature, 0.0))
     for part in parts:
         inst = pretty_midi.Instrument(program=part.program, is_drum=part.is_drum, name=part.inst_class)
         inst.notes = [pretty_midi.Note(n.velocity, n.pitch, n.start, n.end) for n in part.notes]

@@ -20,6 +20,7 @@ from liveband.data.audio_io import write_audio
 from liveband.data.compose import compose_song
 from liveband.data.render import default_soundfont, render_part, write_midi
 from liveband.data.slakh import SPLITS
+from liveband.data.timbre import apply_timbre, draw_timbre
 from liveband.metrics.loudness import integrated_loudness
 from liveband.utils.atomic import atomic_dir
 
@@ -39,6 +40,7 @@ class TrackJob:
     tempo_bpm: tuple[float, float]
     sample_rate: int
     soundfont: str
+    timbre: object | None = None  # config TimbreParams; None = no timbre variation
 
 
 _SOUNDFONT_CACHE: dict[str, bytes] = {}
@@ -55,16 +57,23 @@ def _db_to_gain(db: float) -> float:
 
 
 def build_track(job: TrackJob, split_dir: Path) -> dict:
-    """Compose, render and write one track folder; returns its beat annotation."""
+    """Compose, render and write one track folder; returns its beat annotation. Each stem's
+    timbre is varied before the mix is summed, so mix = sum of stems still holds."""
     song = compose_song(job.seed, job.song_seconds, job.tempo_bpm, job.extra_offset)
     rng = np.random.default_rng(job.seed + 7)
+    timbre_rng = np.random.default_rng([job.seed, 11])
     sr, sf_bytes = job.sample_rate, _soundfont_bytes(job.soundfont)
-    stems = []
+    stems, timbres = [], []
     for part in song.parts:
-        audio = render_part(part, song.duration, sr, sf_bytes)
+        draw = draw_timbre(timbre_rng, job.timbre) if job.timbre is not None else None
+        audio = render_part(part, song.duration, sr, sf_bytes, draw["detune_cents"] if draw else 0.0)
+        if draw:
+            audio = apply_timbre(audio, sr, draw)
         loud = integrated_loudness(audio[None], sr)
         target = BALANCE_LUFS.get(part.inst_class, DEFAULT_BALANCE_LUFS) + rng.uniform(-2.5, 2.5)
-        stems.append(audio * (_db_to_gain(target - loud) if np.isfinite(loud) else 1.0))
+        gain = _db_to_gain(target - loud) if np.isfinite(loud) else 1.0
+        stems.append(audio * gain * (_db_to_gain(draw["gain_db"]) if draw else 1.0))
+        timbres.append(draw)
     mix = np.sum(stems, axis=0)
     peak = float(np.max(np.abs(mix))) or 1.0
     overall_gain = _db_to_gain(TARGET_PEAK_DB) / peak
@@ -75,7 +84,7 @@ def build_track(job: TrackJob, split_dir: Path) -> dict:
     (track_dir / "stems").mkdir(parents=True)
     (track_dir / "MIDI").mkdir()
     meta_stems = {}
-    for i, (part, audio) in enumerate(zip(song.parts, stems)):
+    for i, (part, audio, draw) in enumerate(zip(song.parts, stems, timbres)):
         sid = f"S{i:02d}"
         write_audio(track_dir / "stems" / f"{sid}.flac", audio, sr)
         write_midi(song, [part], track_dir / "MIDI" / f"{sid}.mid")
@@ -90,6 +99,8 @@ def build_track(job: TrackJob, split_dir: Path) -> dict:
             "plugin_name": "TimGM6mb.sf2 (tinysoundfont)",
             "program_num": part.program,
         }
+        if draw is not None:
+            meta_stems[sid]["timbre"] = draw
     write_audio(track_dir / "mix.flac", mix, sr)
     write_midi(song, song.parts, track_dir / "all_src.mid")
     metadata = {
@@ -106,7 +117,8 @@ def build_track(job: TrackJob, split_dir: Path) -> dict:
     (track_dir / "metadata.yaml").write_text(yaml.safe_dump(metadata, sort_keys=True), encoding="utf-8")
     return {
         "split": job.split, "track": job.name, "tempo_bpm": round(song.tempo, 4),
-        "beats_per_bar": song.beats_per_bar, "key": f"{song.key_root} {song.mode}",
+        "beats_per_bar": song.beats_per_bar, "metre": song.metre.name, "style": song.style,
+        "key": f"{song.key_root} {song.mode}",
         "beats": song.beats, "downbeats": song.downbeats,
     }
 
@@ -123,7 +135,7 @@ def _run(args):
 
 
 def plan_jobs(counts: dict[str, int], seed: int, song_seconds, tempo_bpm, sample_rate: int,
-              soundfont: str | None) -> list[TrackJob]:
+              soundfont: str | None, timbre=None) -> list[TrackJob]:
     """Jobs numbered like Slakh (Track00001... continuing across splits)."""
     sf_path = str(soundfont or default_soundfont())
     jobs, k = [], 0
@@ -131,7 +143,7 @@ def plan_jobs(counts: dict[str, int], seed: int, song_seconds, tempo_bpm, sample
         for _ in range(counts[split]):
             k += 1
             jobs.append(TrackJob(split, f"Track{k:05d}", seed * 100_003 + k, k,
-                                 tuple(song_seconds), tuple(tempo_bpm), sample_rate, sf_path))
+                                 tuple(song_seconds), tuple(tempo_bpm), sample_rate, sf_path, timbre))
     return jobs
 
 

@@ -43,7 +43,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
         syn = data.synthetic
         counts = {"train": syn.n_train, "validation": syn.n_validation, "test": syn.n_test}
         jobs = plan_jobs(counts, syn.seed, syn.song_seconds, syn.tempo_bpm,
-                         params.audio.sample_rate, syn.soundfont)
+                         params.audio.sample_rate, syn.soundfont, syn.timbre)
         log.info("building the synthetic set: %d songs at %d Hz", len(jobs), params.audio.sample_rate)
         tracks = build_synthetic(tree, jobs, workers=syn.workers)
         index = index_tree(tree, params.audio.sample_rate, full_decode=True, workers=syn.workers)
