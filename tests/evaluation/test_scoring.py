@@ -18,3 +18,15 @@ def test_summary_adds_kad_beside_unchanged_fad_keys():
     expected = kad(reference["FAD-logmel"], np.concatenate(clips))
     assert out["KAD-logmel"]["value"] == pytest.approx(expected.value) and out["KAD-logmel"]["value"] > 0
     assert out["KAD-logmel"]["bandwidth"] == pytest.approx(expected.bandwidth)
+
+
+def test_active_percent_counts_frames_above_the_silence_level():
+    from liveband.evaluation.scoring import active_percent
+
+    hop = 256
+    tone = 0.1 * np.sin(np.arange(4 * hop) * 0.05)[None]            # about -23 dBFS
+    rest = np.zeros((1, 4 * hop))
+    assert active_percent(np.concatenate([tone, rest], axis=1), hop, -60.0) == 50.0
+    assert active_percent(rest, hop, -60.0) == 0.0
+    assert active_percent(tone, hop, -60.0) == 100.0
+    assert active_percent(tone, hop, -10.0) == 0.0                  # the threshold is read

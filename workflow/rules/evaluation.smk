@@ -37,7 +37,7 @@ rule evaluate:
     priority: lambda wildcards: 0 if PARAMS.evaluation.systems[wildcards.system].extends else 1
     input:
         code("evaluate"),
-        settings=settings("evaluate", "audio", "metrics", "evaluation"),
+        settings=settings("evaluate", "audio", "data.sampler", "metrics", "evaluation"),
         test_list=ROOT + "artifacts/eval/test_list.csv",
         reference=ROOT + "artifacts/eval/reference.pt",
         cocola=ROOT + "artifacts/metrics/cocola_local.pt",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from liveband.data.sampler import frame_levels_db
 from liveband.metrics.beats import BeatTracker, beat_f1
 from liveband.metrics.cocola import AdherenceScorer, chunk_features
 from liveband.metrics.fad import Embedder, fad
@@ -16,6 +17,14 @@ from liveband.metrics.kad import KAD_SCALE, kad, kad_name
 from liveband.metrics.loudness import prepare_for_metrics
 
 EVAL_RATE = 16_000
+ACTIVE = "Active frames (%)"  # descriptive: real stems have rests; neither direction is "better"
+
+
+def active_percent(audio: np.ndarray, hop: int, silence_db: float) -> float:
+    """Percentage of ``hop``-sample frames of (C, T) audio whose RMS level is above ``silence_db``
+    dBFS (the training sampler's activity rule, data.sampler), before any loudness normalisation."""
+    levels = frame_levels_db(np.asarray(audio, dtype=np.float32), hop)
+    return float(100.0 * np.mean(levels > silence_db)) if len(levels) else float("nan")
 
 
 def front_end(audio: np.ndarray, sr: int) -> np.ndarray:
@@ -36,6 +45,7 @@ class SegmentScores:
     beat_f1_true: list[float] = field(default_factory=list)       # vs annotated beats; NaN: none
     adherence: dict[str, list[float]] = field(default_factory=dict)
     adherence_margin: dict[str, list[float]] = field(default_factory=dict)
+    active: list[float] = field(default_factory=list)                # % of frames above the silence level
 
     def add(self, mix: dict[str, torch.Tensor], stem16: np.ndarray, mix_beats: np.ndarray, stem_beats: np.ndarray,
             embedders: list[Embedder], scorer: AdherenceScorer, true_beats: np.ndarray | None = None,
@@ -57,20 +67,24 @@ class SegmentScores:
     def add_all(self, mix_features: list[torch.Tensor], stems16: list[np.ndarray], mix_beats: list[np.ndarray],
                 embedders: list[Embedder], tracker: BeatTracker, scorer: AdherenceScorer,
                 true_beats: list[np.ndarray | None] | None = None,
-                offsong: list[int | None] | None = None) -> None:
+                offsong: list[int | None] | None = None, active: list[float] | None = None) -> None:
         """Every example of the segment: ``mix_features`` are the mixes' chunk features
         (:func:`~liveband.metrics.cocola.chunk_features`), embedded once here; ``offsong[i]`` the
-        index of the mix example i is also scored against. The stems' beats are tracked in one batch."""
+        index of the mix example i is also scored against; ``active[i]`` its :func:`active_percent`.
+        The stems' beats are tracked in one batch."""
         n = len(stems16)
         mixes = [scorer.embed_modes(f) for f in mix_features]
         stem_beats = tracker.track_many(stems16, EVAL_RATE)
         for i, args in enumerate(zip(mixes, stems16, mix_beats, stem_beats, strict=True)):
             j = (offsong or [None] * n)[i]
             self.add(*args, embedders, scorer, (true_beats or [None] * n)[i], None if j is None else mixes[j])
+        self.active.extend(active if active is not None else [np.nan] * n)
 
     def columns(self, adherence_name: str, tracker_name: str) -> dict[str, list[float]]:
         """Per-example values, one list per metric, named as in :meth:`summary`."""
         out = {f"BA F1 ({tracker_name})": self.beat_f1, f"BA F1 true beats ({tracker_name})": self.beat_f1_true}
+        if self.active:
+            out[ACTIVE] = self.active
         for mode, values in self.adherence.items():
             out[f"{adherence_name} {mode}"] = values
             out[f"{adherence_name} {mode} margin"] = self.adherence_margin.get(mode, [np.nan] * len(values))

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from liveband.config import Params
 from liveband.errors import LiveBandError
 from liveband.evaluation import backends
-from liveband.evaluation.scoring import SegmentScores, front_end, window
+from liveband.evaluation.scoring import SegmentScores, active_percent, front_end, window
 from liveband.evaluation.systems import System
 from liveband.evaluation.test_set import from_frame, load_example, load_partner
 from liveband.stages.runner import run_stage
@@ -96,7 +96,9 @@ def run(params: Params, args: argparse.Namespace) -> None:
         segments[k].add_all(features, [front_end(o[:, a:b], sr) for o in outputs],
                             [beats[k].numpy() for beats in reference["mix_beats"]], embedders, tracker, scorer,
                             true_beats=[t[k].numpy() for t in true_beats] if true_beats else None,
-                            offsong=[by_id[ex.mismatch_example] for ex in examples])
+                            offsong=[by_id[ex.mismatch_example] for ex in examples],
+                            active=[active_percent(o[:, a:b], params.audio.hop, params.data.sampler.silence_db)
+                                    for o in outputs])
     tracking = json.loads(Path("results/beat_tracker.json").read_text())
     flagged = {f["example"] for f in tracking.get("failed_examples", [])}
     with atomic_path(f"results/eval/{name}.examples.csv") as tmp:
