@@ -7,7 +7,7 @@ export OMP_WAIT_POLICY ?= PASSIVE
 CORES ?= all
 PROFILE ?= default
 
-.PHONY: pipeline test env lint report summary
+.PHONY: pipeline extended test env lint report summary
 
 env:
 	@bash scripts/bootstrap.sh
@@ -15,6 +15,11 @@ env:
 ## The whole default pipeline: every table in results/.
 pipeline: env
 	snakemake --cores $(CORES) --config profile=$(PROFILE)
+
+## The extended scale (results/extended/): the headline systems trained 3x longer, on the default
+## run's data, autoencoder and references (built first if missing).
+extended: env
+	snakemake all extended --cores $(CORES) --config profile=$(PROFILE)
 
 ## The test suite (includes the whole DAG on the `ci` profile, and the listening page in Chromium).
 test: env
