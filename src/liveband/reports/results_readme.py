@@ -105,6 +105,12 @@ Regenerate everything: `snakemake --cores N` (or `make pipeline`); one stage: `d
 - `metric_validation.*` — every offline metric on controlled degradations of real test stems (time
   shifts, noise, low-pass): whether it orders clean above degraded. Table captions and `claims.md`
   flag columns whose metric failed a check here.
+- `extended/` — the extended scale (`make extended`, not part of the default run): the headline systems
+  (LiveBand tau 0.1, SMG tau 0) trained three times longer on the same data and references;
+  `extended/claims.md` sets the verdicts of both scales side by side, `extended/headline.md` both
+  systems' numbers, `extended/figures/steps.png` the key metrics against training steps.
+- `eval/<system>.examples.csv` also carries `Active frames (%)`: the share of a system's output frames
+  above the training sampler's silence level (real stems rest; a system that never rests cannot match them).
 - `environment.json` — CPU, torch, threads, profile and git commit of every stage and of the tables.
 - `autoencoder.*` — reconstruction on the test split beside trivial references.
 - `figures/` — training curves (`autoencoder_curves.png`, `gan_<variant>.png` with the AdaGP advantage
