@@ -22,7 +22,13 @@ import numpy as np
 
 from liveband.config import Params
 from liveband.evaluation.metric_checks import failed_checks
-from liveband.reports.benchmark_tables import table1, table2, table3, unavailable_note
+from liveband.reports.benchmark_tables import (
+    lazy_penalty_note,
+    table1,
+    table2,
+    table3,
+    unavailable_note,
+)
 from liveband.reports.claims import claims_caption, evaluate_claims, write_claims
 from liveband.reports.evidence import BootstrapSettings, Evidence, load_system, set_level_columns
 from liveband.reports.headline import headline_metrics
@@ -138,7 +144,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
                 f"Fixed weights here: small = {variants['abl_gp_small'].gp_weight:g}, 'tuned' = "
                 f"{variants['abl_gp_tuned'].gp_weight:g} (AdaGP's starting weight; no sweep was run to tune "
                 f"it); AdaGP = the tau01 model at the ablation step (target advantage "
-                f"{params.gan.train.gradient_penalty.target_advantage:g}).")
+                f"{params.gan.train.gradient_penalty.target_advantage:g}). "
+                f"{lazy_penalty_note(params.gan.train.gradient_penalty.penalty_interval)}")
     rows = evaluate_claims(evidence, alpha=st.alpha, metric_flags=flags)
     write_claims(rows, R / "claims", claims_caption(evidence, st.alpha) + f" {describe(env)}.")
     drift_figure(cells, R / "figures" / "drift.png")
