@@ -21,7 +21,7 @@ def test_training_figure_is_written_and_says_when_there_is_no_curve(tmp_path):
     rows = pd.DataFrame({"step": range(1, 61), "d_loss": 0.6, "g_loss": 0.8,
                          "advantage": [0.5 + 0.01 * i for i in range(60)], "gp_weight": 1.0})
     rows.to_csv(tmp_path / "c.csv", index=False)
-    assert plot_gan_training(tmp_path / "c.csv", tmp_path / "f.png", "t", target=1.0)
+    assert plot_gan_training(tmp_path / "c.csv", tmp_path / "f.png", "t", 1.0, advantage_tracking(rows, 1.0))
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
     rows.iloc[:0].to_csv(tmp_path / "e.csv", index=False)
     assert not plot_gan_training(tmp_path / "e.csv", tmp_path / "g.png", "t", target=None)

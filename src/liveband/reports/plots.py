@@ -10,7 +10,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from liveband.reports.curves import advantage_tracking  # noqa: E402
 from liveband.utils.atomic import atomic_path  # noqa: E402
 
 
@@ -56,10 +55,11 @@ def _no_curve(path: str | Path, title: str) -> bool:
 
 
 def plot_gan_training(curve_csv: str | Path, path: str | Path, title: str, target: float | None,
-                      smooth: int = 50) -> bool:
+                      tracking: dict[str, float] | None = None, smooth: int = 50) -> bool:
     """A GAN variant's training: losses; the D advantage (raw and ``smooth``-step running mean)
     against AdaGP's target (``target`` None: a fixed weight, no target line); the penalty weight
-    on a log axis. The title gives mean |advantage - target| over the second half of training."""
+    on a log axis. ``tracking`` (liveband.reports.curves.advantage_tracking of this curve) goes
+    in the title: mean |advantage - target| over the second half of training."""
     df = pd.read_csv(curve_csv)
     if df.empty or "advantage" not in df:
         return _no_curve(path, title)
@@ -76,9 +76,9 @@ def plot_gan_training(curve_csv: str | Path, path: str | Path, title: str, targe
                  label=f"{smooth}-step mean")
     if target is not None:
         axes[1].axhline(target, color="k", ls="--", lw=1, label=f"target {target:g}")
-        err = advantage_tracking(df, target, smooth)
-        title += (f"\nmean |advantage - target| over the second half: {err['advantage_error_second_half']:.3f} "
-                  f"({smooth}-step mean: {err['advantage_error_second_half_smoothed']:.3f})")
+    if tracking:
+        title += (f"\nmean |advantage - target| over the second half: {tracking['advantage_error_second_half']:.3f} "
+                  f"({smooth}-step mean: {tracking['advantage_error_second_half_smoothed']:.3f})")
     axes[1].set_ylabel("D advantage")
     axes[1].legend(loc="best", fontsize=8)
     if "gp_weight" in df:

@@ -76,12 +76,13 @@ def run(params: Params, args: argparse.Namespace) -> None:
     rows = pd.read_csv(curve)
     bundle = dict(autoencoder_path="artifacts/autoencoder/model.pt", stats=stats, tau_frames=setup.tau_frames,
                   variant=variant, gp_mode=setup.gp_mode, seed=train.seed, ema=train.ema is not None)
+    final = tracking(rows, target, run_.step)
     builders.save_bundle(f"artifacts/gan/{variant}/generator.pt", "liveband", setup.generator, G, step=run_.step,
-                         train_seconds=run_.train_seconds, **bundle, **tracking(rows, target, run_.step))
+                         train_seconds=run_.train_seconds, **bundle, **final)
     save_snapshot(setup, train, G, run_, state, bundle, f"artifacts/gan/{variant}/snapshot.pt",
                   lambda step: tracking(rows, target, step))
     plot_gan_training(curve, f"results/figures/gan_{variant}.png",
-                      f"LiveBand {variant} ({setup.gp_mode} GP): losses, D advantage, penalty weight", target)
+                      f"LiveBand {variant} ({setup.gp_mode} GP): losses, D advantage, penalty weight", target, final)
 
 
 def tracking(rows: pd.DataFrame, target: float | None, steps: int) -> dict:
