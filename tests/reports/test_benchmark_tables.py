@@ -3,7 +3,7 @@
 import pytest
 
 from liveband.losses.r3gan import lazy_penalty_plan
-from liveband.reports.benchmark_tables import lazy_penalty_note
+from liveband.reports.benchmark_tables import lazy_penalty_note, tuned_note
 
 
 @pytest.mark.parametrize("k", [2, 4])
@@ -19,3 +19,8 @@ def test_lazy_note_states_the_effective_weight_of_the_schedule(k):
 def test_every_step_schedule_is_plain_r3gan():
     assert lazy_penalty_plan(3, 1).scale == 1.0
     assert "each with weight gamma" in lazy_penalty_note(1)
+
+
+def test_tuned_weight_note_says_whether_it_is_adagps_start():
+    assert tuned_note(5.0, 5.0).startswith("AdaGP's starting weight")
+    assert tuned_note(1.0, 5.0) == "AdaGP starts at 5"

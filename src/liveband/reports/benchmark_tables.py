@@ -123,5 +123,12 @@ def lazy_penalty_note(interval: int) -> str:
             f"half that of plain R3GAN (R1 and R2 every step, each at gamma). The weights stated are gamma.")
 
 
+def tuned_note(tuned: float, adagp_start: float) -> str:
+    """Where Table 3's 'tuned' fixed weight comes from."""
+    if tuned == adagp_start:
+        return "AdaGP's starting weight, the weight it settled at in the short runs of docs/TRAINING.md"
+    return f"AdaGP starts at {adagp_start:g}"
+
+
 def table3(cells: dict[str, pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return ablation_table(cells, columns, list(TABLE3_ROWS), TABLE3, drift=False)
