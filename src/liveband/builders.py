@@ -265,7 +265,7 @@ def load_bundle(path: str | Path) -> AccompanimentBundle:
     extra["variant"] = payload.get("variant")
     extra["seed"] = payload.get("seed")
     extra["sampling"] = payload.get("sampling") or {}
-    for key in ("step", "train_seconds", "gp_mode"):
+    for key in ("step", "train_seconds", "gp_mode", "ema", "advantage_error_second_half"):
         extra[key] = payload.get(key)
     return AccompanimentBundle(kind, model.eval(), autoencoder.eval(), stats, int(payload["tau_frames"]), extra)
 
@@ -284,5 +284,7 @@ def describe_bundle(bundle: AccompanimentBundle) -> dict:
         "frame_ms": round(1000 / ae.frame_rate, 2),
         "steps": bundle.extra.get("step"), "train_seconds": bundle.extra.get("train_seconds"),
         "gp_mode": bundle.extra.get("gp_mode"), "seed": bundle.extra.get("seed"),
+        "ema": bundle.extra.get("ema"),
+        "advantage_error_second_half": bundle.extra.get("advantage_error_second_half"),
         "sampling": bundle.extra.get("sampling") or None,
     }

@@ -131,6 +131,15 @@ class GradientPenaltyParams:
     min_weight: float = field(1e-4, check=positive)
     max_weight: float = field(1e4, check=positive)
     penalty_interval: int = field(check=positive, doc="lazy R1/R2: every k D steps, alternating, scaled by k")
+    adapt_after: int | None = field(None, check=non_negative,
+                                    doc="AdaGP: weight frozen for this many steps; null = gan.train.warmup_steps")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmaParams:
+    half_life_samples: float = field(check=positive, doc="half-life of the generator's weight average, in samples")
+    rampup: float | None = field(0.05, check=positive,
+                                 doc="half-life capped at rampup x samples seen so far; null = no ramp")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,6 +157,7 @@ class GanTrainParams:
     snapshot_step: int | None = field(None, check=positive,
                                       doc="also keep the generator at this step (the ablation length): "
                                           "the sink/GP ablations compare against tau01 there, not a retrain")
+    ema: EmaParams | None = field(None, doc="generator EMA, saved in the bundles; null = the raw weights")
 
 
 @dataclass(frozen=True, kw_only=True)

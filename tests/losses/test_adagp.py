@@ -64,3 +64,15 @@ def test_bad_settings_and_advantages_raise():
         AdaptiveGradientPenalty(1.0, 0.5, 0.1).update(float("nan"))
     with pytest.raises(LiveBandError):
         FixedGradientPenalty(-1.0)
+
+
+def test_weight_is_frozen_during_warm_up_and_moves_after():
+    adagp = AdaptiveGradientPenalty(2.0, 0.5, 0.1, adapt_after=3)
+    for step in range(3):
+        assert adagp.update(5.0, step) == 2.0
+    assert adagp.update(5.0, 3) == pytest.approx(2.0 * math.exp(0.1 * 4.5))
+
+
+def test_negative_adapt_after_is_refused():
+    with pytest.raises(LiveBandError, match="adapt_after"):
+        AdaptiveGradientPenalty(1.0, 0.0, 0.1, adapt_after=-1)

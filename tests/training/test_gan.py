@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from liveband.config import ComputeParams, GanTrainParams, GradientPenaltyParams
+from liveband.config import ComputeParams, EmaParams, GanTrainParams, GradientPenaltyParams
 from liveband.data.latent_store import CropSampler, LatentShard, save_shard
 from liveband.errors import LiveBandError
 from liveband.models.discriminator import DiscriminatorConfig
@@ -122,5 +122,40 @@ def test_checkpoint_of_one_device_setting_resumes_under_another(tmp_path, sample
     assert run.resumed_from == 3
     stored = torch.load(tmp_path / "b.pt", weights_only=True)  # no map_location: stored on the CPU
     assert all(t.device.type == "cpu" for t in stored["state"]["generator"].values())
+    for (k, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(p, q), k
+
+
+def test_adagp_holds_its_weight_through_the_warm_up(tmp_path, sampler):
+    train_gan(setup(), train_params(warmup_steps=3), sampler, tmp_path / "s.pt", tmp_path / "c.csv")
+    weights = pd.read_csv(tmp_path / "c.csv").gp_weight.tolist()     # the weight each D step used
+    assert weights[:4] == [1.0] * 4 and weights[4] != 1.0            # updates after steps 0-2 are skipped
+    gp = dataclasses.replace(train_params().gradient_penalty, adapt_after=1)
+    train_gan(setup(), train_params(warmup_steps=3, gradient_penalty=gp), sampler, tmp_path / "t.pt",
+              tmp_path / "d.csv")
+    assert pd.read_csv(tmp_path / "d.csv").gp_weight.tolist()[2] != 1.0
+
+
+def test_ema_generator_is_returned_and_the_raw_weights_stay_in_the_state(tmp_path, sampler):
+    ema = EmaParams(half_life_samples=8.0, rampup=0.5)
+    served, _ = train_gan(setup(), train_params(ema=ema), sampler, tmp_path / "s.pt", tmp_path / "c.csv")
+    state = torch.load(tmp_path / "s.pt", weights_only=True)["state"]
+    assert all(torch.equal(v, state["ema"][k]) for k, v in served.state_dict().items())
+    assert not all(torch.equal(v, state["generator"][k]) for k, v in served.state_dict().items())
+    raw, _ = train_gan(setup(), train_params(), sampler, tmp_path / "r.pt", tmp_path / "r.csv")
+    for k, v in raw.state_dict().items():                             # the EMA does not change training
+        assert torch.equal(v, state["generator"][k]), k
+
+
+def test_ema_resumes_bit_identical(tmp_path, sampler):
+    params = train_params(ema=EmaParams(half_life_samples=8.0, rampup=0.5))
+    straight, _ = train_gan(setup(), params, sampler, tmp_path / "a.pt", tmp_path / "a.csv")
+    train_gan(setup(), params, sampler, tmp_path / "b.pt", tmp_path / "b.csv", stop_after=3)
+    resumed, run = train_gan(setup(), params, sampler, tmp_path / "b.pt", tmp_path / "b.csv")
+    assert run.resumed_from == 3
+    a, b = (torch.load(tmp_path / f"{n}.pt", weights_only=True)["state"] for n in "ab")
+    for part in ("ema", "generator"):
+        for k, v in a[part].items():
+            assert torch.equal(v, b[part][k]), (part, k)
     for (k, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(p, q), k

@@ -113,5 +113,22 @@ def table2(cells: dict[str, pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return ablation_table(cells, columns, list(TABLE2_ROWS), TABLE2, drift=True)
 
 
+def lazy_penalty_note(interval: int) -> str:
+    """What weight the penalty weights (gamma) of Table 3 amount to under the lazy R1/R2
+    schedule of ``gradient_penalty.penalty_interval`` (liveband.losses.r3gan)."""
+    if interval == 1:
+        return "R1 and R2 are applied on every D step, each with weight gamma (plain R3GAN)."
+    return (f"Lazy R1/R2: a penalty every {interval} D steps, alternating R1 and R2, scaled by {interval}; "
+            f"each term thus fires every {2 * interval} steps, so its effective per-step weight is gamma/2, "
+            f"half that of plain R3GAN (R1 and R2 every step, each at gamma). The weights stated are gamma.")
+
+
+def tuned_note(tuned: float, adagp_start: float) -> str:
+    """Where Table 3's 'tuned' fixed weight comes from."""
+    if tuned == adagp_start:
+        return "AdaGP's starting weight, the weight it settled at in the short runs of docs/TRAINING.md"
+    return f"AdaGP starts at {adagp_start:g}"
+
+
 def table3(cells: dict[str, pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return ablation_table(cells, columns, list(TABLE3_ROWS), TABLE3, drift=False)

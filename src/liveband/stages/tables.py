@@ -21,7 +21,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from liveband.config import Params
-from liveband.reports.benchmark_tables import table1, table2, table3, unavailable_note
+from liveband.reports.benchmark_tables import (
+    lazy_penalty_note,
+    table1,
+    table2,
+    table3,
+    tuned_note,
+    unavailable_note,
+)
 from liveband.reports.claims import claims_caption, evaluate_claims, write_claims
 from liveband.reports.evidence_inputs import build_evidence, flag_label, flags_note, metric_flags
 from liveband.reports.headline import headline_metrics
@@ -93,13 +100,14 @@ def run(params: Params, args: argparse.Namespace) -> None:
     write_table(table2(cells, columns).rename(columns=lambda k: flag_label(k, labels)), R / "table2",
                 f"Table 2: sink ablation at tau 0.1 s, drift only (ablation-length models; 'with sink' is "
                 f"the tau01 model at step {params.gan.train.snapshot_step}, same settings and seed). {common}")
-    variants = params.gan.variants
+    variants, gp = params.gan.variants, params.gan.train.gradient_penalty
+    tuned = variants["abl_gp_tuned"].gp_weight
     write_table(table3(cells, columns).rename(columns=lambda k: flag_label(k, labels)), R / "table3",
                 f"Table 3: gradient-penalty ablation, first segment (ablation-length models). {common} "
                 f"Fixed weights here: small = {variants['abl_gp_small'].gp_weight:g}, 'tuned' = "
-                f"{variants['abl_gp_tuned'].gp_weight:g} (AdaGP's starting weight; no sweep was run to tune "
-                f"it); AdaGP = the tau01 model at the ablation step (target advantage "
-                f"{params.gan.train.gradient_penalty.target_advantage:g}).")
+                f"{tuned:g} ({tuned_note(tuned, gp.weight)}); "
+                f"AdaGP = the tau01 model at the ablation step (target advantage {gp.target_advantage:g}). "
+                f"{lazy_penalty_note(gp.penalty_interval)}")
     rows = evaluate_claims(evidence, alpha=st.alpha, metric_flags=flags)
     write_claims(rows, R / "claims", claims_caption(evidence, st.alpha) + f" {describe(env)}.")
     drift_figure(cells, R / "figures" / "drift.png")

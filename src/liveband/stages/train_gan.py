@@ -3,8 +3,11 @@
 Outputs: ``artifacts/gan/<variant>/generator.pt`` and ``snapshot.pt`` (the generator at
 ``gan.train.snapshot_step``, the ablation length; bundles with the autoencoder and the
 latent stats, ready for ``liveband accompany``), ``results/gan/<variant>/curve.csv`` and
-``results/figures/gan_<variant>.png`` (losses, and the AdaGP advantage against its target
-with the penalty weight). The resumable state is ``artifacts/checkpoints/gan_<variant>.pt``.
+``results/figures/gan_<variant>.png`` (losses, the D advantage against AdaGP's target, the
+penalty weight). Both bundles hold the generator's weight average (``gan.train.ema``; the raw
+weights with ``ema: null``) and, for AdaGP, mean |advantage - target| over the second half of
+training (``liveband info`` shows it). The resumable state, raw weights included, is
+``artifacts/checkpoints/gan_<variant>.pt``.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ import logging
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from liveband import builders
 from liveband.config import Params
 from liveband.data.latent_norm import LatentStats
 from liveband.data.latent_store import CropSampler, LatentShard
 from liveband.models.generator import Generator
-from liveband.reports.plots import plot_curves
+from liveband.reports.curves import advantage_tracking
+from liveband.reports.plots import plot_gan_training
 from liveband.stages.runner import run_stage, training_args
 from liveband.training.compute import training_compute
 from liveband.training.gan import GanSetup, load_snapshot, train_gan
@@ -66,26 +72,35 @@ def run(params: Params, args: argparse.Namespace) -> None:
     if not run_.finished:
         log.info("stopped at step %d of %d; rerun to continue", run_.step, setup.steps)
         return
+    target = train.gradient_penalty.target_advantage if setup.gp_mode == "adaptive" else None
+    rows = pd.read_csv(curve)
     bundle = dict(autoencoder_path="artifacts/autoencoder/model.pt", stats=stats, tau_frames=setup.tau_frames,
-                  variant=variant, gp_mode=setup.gp_mode, seed=train.seed)
+                  variant=variant, gp_mode=setup.gp_mode, seed=train.seed, ema=train.ema is not None)
+    final = tracking(rows, target, run_.step)
     builders.save_bundle(f"artifacts/gan/{variant}/generator.pt", "liveband", setup.generator, G, step=run_.step,
-                         train_seconds=run_.train_seconds, **bundle)
-    save_snapshot(setup, train, G, run_, state, bundle, f"artifacts/gan/{variant}/snapshot.pt")
-    target = params.gan.train.gradient_penalty.target_advantage
-    plot_curves(curve, ["d_loss", "g_loss", "advantage", "gp_weight"], f"results/figures/gan_{variant}.png",
-                f"LiveBand {variant} ({setup.gp_mode} GP): losses, D advantage, penalty weight",
-                hlines={"advantage": target} if setup.gp_mode == "adaptive" else None)
+                         train_seconds=run_.train_seconds, **bundle, **final)
+    save_snapshot(setup, train, G, run_, state, bundle, f"artifacts/gan/{variant}/snapshot.pt",
+                  lambda step: tracking(rows, target, step))
+    plot_gan_training(curve, f"results/figures/gan_{variant}.png",
+                      f"LiveBand {variant} ({setup.gp_mode} GP): losses, D advantage, penalty weight", target, final)
 
 
+def tracking(rows: pd.DataFrame, target: float | None, steps: int) -> dict:
+    """AdaGP's mean |advantage - target| over the second half of the first ``steps`` steps
+    (nothing for a fixed weight)."""
+    return {} if target is None else advantage_tracking(rows[rows["step"] <= steps], target)
 
-def save_snapshot(setup: GanSetup, train, G, run_, state: Path, bundle: dict, path: str) -> None:
-    """The generator at ``gan.train.snapshot_step`` as a bundle (the final one for shorter runs)."""
+
+def save_snapshot(setup: GanSetup, train, G, run_, state: Path, bundle: dict, path: str,
+                  tracking_at=lambda step: {}) -> None:
+    """The generator at ``gan.train.snapshot_step`` as a bundle (the final one for shorter runs);
+    like ``generator.pt``, the weight average when ``gan.train.ema`` is set."""
     step = min(train.snapshot_step or setup.steps, setup.steps)
     if step < setup.steps:
         G = Generator(setup.generator)
         G.load_state_dict(load_snapshot(state, run_.config, step))
         G.eval()
-    builders.save_bundle(path, "liveband", setup.generator, G, step=step, **bundle)
+    builders.save_bundle(path, "liveband", setup.generator, G, step=step, **bundle, **tracking_at(step))
 
 
 def main(argv: list[str] | None = None) -> int:

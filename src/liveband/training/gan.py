@@ -25,16 +25,27 @@ from liveband.models.generator import Generator, GeneratorConfig
 from liveband.training.checkpoint import load_checkpoint, save_checkpoint
 from liveband.training.compute import CPU, Compute
 from liveband.training.conditioning import drop_classes
+from liveband.training.ema import ModelEMA
 from liveband.training.run import GeneratorState, TrainingRun, set_lr, warmup_lr
 
 log = logging.getLogger("liveband.gan")
 
 
-def make_penalty(gp, mode: str, weight: float):
-    """AdaGP or a fixed weight behind one interface (``.weight``, ``.update(advantage)``)."""
+def make_penalty(gp, mode: str, weight: float, warmup_steps: int = 0):
+    """AdaGP or a fixed weight behind one interface (``.weight``, ``.update(advantage, step)``).
+    AdaGP holds its initial weight for ``gp.adapt_after`` steps (null: the warm-up's)."""
     if mode == "fixed":
         return FixedGradientPenalty(weight)
-    return AdaptiveGradientPenalty(weight, gp.target_advantage, gp.step_size, gp.min_weight, gp.max_weight)
+    adapt_after = warmup_steps if gp.adapt_after is None else gp.adapt_after
+    return AdaptiveGradientPenalty(weight, gp.target_advantage, gp.step_size, gp.min_weight, gp.max_weight,
+                                   adapt_after=adapt_after)
+
+
+def make_ema(G: Generator, train) -> ModelEMA | None:
+    """The generator's weight average (``gan.train.ema``), or None when disabled."""
+    if train.ema is None:
+        return None
+    return ModelEMA(G, train.ema.half_life_samples, train.ema.rampup, train.batch_size)
 
 
 def grad_norm(module: torch.nn.Module) -> float:
@@ -70,19 +81,24 @@ def load_snapshot(checkpoint_path: Path, config: dict, step: int) -> dict:
 def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Path, curve_path: Path,
               stop_after: int | None = None, desc: str = "gan",
               compute: Compute = CPU) -> tuple[Generator, TrainingRun]:
-    """Train (or resume) one variant; ``train`` is GanTrainParams. Returns G in eval mode, on
-    ``compute.device``. Crops, class dropout and noise are drawn on the CPU, then copied over.
+    """Train (or resume) one variant; ``train`` is GanTrainParams. Returns the generator to
+    save and evaluate, in eval mode, on ``compute.device``: the weight average with
+    ``train.ema``, else the raw G (the raw weights stay in the resumable state either way).
+    Crops, class dropout and noise are drawn on the CPU, then copied over.
 
-    With ``train.snapshot_step`` below the run's length, G's weights after that step are kept
+    With ``train.snapshot_step`` below the run's length, that generator after that step is kept
     (:func:`load_snapshot`): a shorter run with the same settings and seed would end exactly there.
     """
     torch.manual_seed(train.seed)
     G, D = Generator(setup.generator), Discriminator(setup.discriminator)
+    ema = make_ema(G, train)   # copied before compiling; follows G's device
     compute.prepare(G, D)
+    if ema is not None:
+        ema.module.to(compute.device)
     opt_g = torch.optim.Adam(G.parameters(), lr=train.lr, betas=tuple(train.betas), weight_decay=0.0)
     opt_d = torch.optim.Adam(D.parameters(), lr=train.lr, betas=tuple(train.betas), weight_decay=0.0)
     gp = train.gradient_penalty
-    penalty = make_penalty(gp, setup.gp_mode, setup.gp_weight)
+    penalty = make_penalty(gp, setup.gp_mode, setup.gp_weight, train.warmup_steps)
     objective = R3GANObjective(D, penalty_interval=gp.penalty_interval,
                                penalised=D.forward if compute.compile else None)  # eager: double backward
     data_rng = torch.Generator().manual_seed(train.seed + 1)
@@ -92,6 +108,9 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
     run = TrainingRun("gan_training", config, checkpoint_path, curve_path, setup.steps, train.checkpoint_every,
                       desc=desc, stop_after=stop_after)
     run.attach(generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d, penalty=penalty, data=GeneratorState(data_rng))
+    if ema is not None:
+        run.attach(ema=ema)
+    served = G if ema is None else ema.module   # what is saved and evaluated
     run.resume()
     T, tau, null = setup.generator.context_frames, setup.tau_frames, setup.generator.null_class
     G.train()
@@ -119,7 +138,7 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
         d_grad = grad_norm(D)
         opt_d.step()
         weight_used = penalty.weight
-        penalty.update(d_stats["advantage"])
+        penalty.update(d_stats["advantage"], step)
 
         with compute.autocast():
             g_loss, g_stats = objective.generator_step(real_c, fake_c, d_mix, d_class)
@@ -127,6 +146,8 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
         g_loss.backward()
         g_grad = grad_norm(G)
         opt_g.step()
+        if ema is not None:
+            ema.update(G, step)
 
         stats = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "advantage": float(d_stats["advantage"]),
                  "gp_weight": weight_used, "d_grad_norm": d_grad, "g_grad_norm": g_grad,
@@ -137,5 +158,5 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
         run.record(step, stats)
         if train.snapshot_step is not None and step + 1 == train.snapshot_step < setup.steps:
             save_checkpoint(snapshot_path(checkpoint_path), {"kind": "gan_snapshot", "config": config,
-                                                             "step": step + 1, "model": G.state_dict()})
-    return G.eval(), run
+                                                             "step": step + 1, "model": served.state_dict()})
+    return served.eval(), run
