@@ -87,6 +87,8 @@ Regenerate everything: `snakemake --cores N` (or `make pipeline`); one stage: `d
 (e.g. `dvc repro tables`, `dvc repro evaluate@gan_tau01`) or `snakemake results/table1.md`.
 
 ## Tables
+- `index.html` — the companion page (open it in a browser, works offline): the claims, every table beside
+  the paper's values, the figures, and audio examples of every system (stage `companion`).
 - `claims.md`/`.csv` — every ordering the paper claims in Tables 1-3 and sections 6.1-6.3, tested here
   (paired tests, Holm within each family) with a verdict: reproduced / contradicted / inconclusive.
 - `table1.*` — main benchmark (paper Table 1): ground truth, the codec ceiling (ground truth through
