@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from liveband.data.classes import N_CLASSES
 from liveband.errors import LiveBandError
 from liveband.modules.adaln import AdaLN, Modulation
 from liveband.modules.attention import (
@@ -48,7 +47,7 @@ class GeneratorConfig:
     n_heads: int = 4  # attention heads (head dim = d_model / n_heads, must be even)
     mlp_ratio: float = 8 / 3  # SwiGLU hidden width = mlp_ratio * d_model, rounded up to x16
     context_frames: int = 64  # N: training crop length = KV cache length = sliding window
-    n_classes: int = N_CLASSES  # instrument classes INCLUDING null, which is the last index
+    n_classes: int = 19  # instrument classes INCLUDING null (the last index); builders set it
     causal: bool = True  # False: bidirectional upper bound (no streaming)
     sink: bool = True  # one learned scalar attention-sink logit per head
     attn_backend: str = "sdpa"  # "explicit" | "sdpa" | "flex" ("flex" trains only on CUDA)
