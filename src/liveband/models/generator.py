@@ -4,7 +4,7 @@ At frame t the generator sees Gaussian noise z_t and the mix frames m_<=t, and e
 accompaniment latent frame. Previous accompaniment frames are never fed back, so the parallel
 masked pass used for training computes exactly what the frame-by-frame stream computes at
 inference (paper, sec. 4.4). The training target for output t is the accompaniment at t + tau
-(the anticipation, see ``anticipation_pairs``).
+(the anticipation, see ``liveband.models.anticipation``).
 
 Layout: latents are ``(B, T, D)`` here (transformer layout), normalised per channel.
 Instrument classes: ``0 .. n_classes - 2`` are instrument categories and the null class
@@ -78,23 +78,6 @@ def seconds_to_frames(seconds: float, frame_rate: float = LATENT_FRAME_RATE) -> 
     if seconds < 0:
         raise LiveBandError(f"anticipation: must be >= 0 seconds, got {seconds}")
     return int(round(seconds * frame_rate))
-
-
-def anticipation_pairs(
-    mix: torch.Tensor, target: torch.Tensor, anticipation_frames: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Align a crop so generator output t is trained against target t + tau from mix frames <= t.
-
-    mix, target: (B, T, D) from the same crop -> (mix[:, :T - tau], target[:, tau:]), both
-    (B, T - tau, D). Feed the first to the (causal) generator, compare its output with the second.
-    To train on N generator frames, crop N + tau frames.
-    """
-    tau = int(anticipation_frames)
-    if mix.shape != target.shape:
-        raise LiveBandError(f"anticipation: mix {tuple(mix.shape)} != target {tuple(target.shape)}")
-    if not 0 <= tau < mix.shape[1]:
-        raise LiveBandError(f"anticipation: {tau} frames does not fit a crop of {mix.shape[1]}")
-    return mix[:, : mix.shape[1] - tau], target[:, tau:]
 
 
 class GeneratorBlock(nn.Module):
