@@ -105,3 +105,12 @@ def test_builders_give_every_model_the_class_count_of_the_vocabulary():
     assert builders.generator_config(params, variant).n_classes == N_CLASSES
     assert builders.discriminator_config(params, variant).n_classes == N_CLASSES
     assert builders.smg_config(params, next(iter(params.smg.variants))).n_classes == N_CLASSES
+
+
+def test_model_config_defaults_match_the_vocabulary():
+    """The models' own default class count (used by tests and tools that build a model directly)."""
+    from liveband.data.classes import N_CLASSES
+    from liveband.models.discriminator import DiscriminatorConfig
+    from liveband.models.generator import GeneratorConfig
+
+    assert GeneratorConfig().n_classes == DiscriminatorConfig().n_classes == N_CLASSES

@@ -47,7 +47,7 @@ class GeneratorConfig:
     n_heads: int = 4  # attention heads (head dim = d_model / n_heads, must be even)
     mlp_ratio: float = 8 / 3  # SwiGLU hidden width = mlp_ratio * d_model, rounded up to x16
     context_frames: int = 64  # N: training crop length = KV cache length = sliding window
-    n_classes: int = 19  # instrument classes INCLUDING null (the last index); builders set it
+    n_classes: int = 18  # instrument classes INCLUDING null (the last index); builders set it
     causal: bool = True  # False: bidirectional upper bound (no streaming)
     sink: bool = True  # one learned scalar attention-sink logit per head
     attn_backend: str = "sdpa"  # "explicit" | "sdpa" | "flex" ("flex" trains only on CUDA)
