@@ -32,6 +32,7 @@ from liveband.modules.attention import (
     SelfAttention,
 )
 from liveband.modules.swiglu import SwiGLU, swiglu_hidden_dim
+from liveband.modules.transformer import new_caches, run_blocks, step_blocks
 
 LATENT_FRAME_RATE = 44100 / 4096  # latent frames per second of the causal autoencoder (~10.77 Hz)
 
@@ -94,8 +95,8 @@ class GeneratorBlock(nn.Module):
         return self.attn_norm.modulation(cond), self.mlp_norm.modulation(cond)
 
     def forward(
-        self, x: torch.Tensor, mods: tuple[Modulation, Modulation], rope: RotaryAngles,
-        causal: bool, window: int | None,
+        self, x: torch.Tensor, rope: RotaryAngles, causal: bool, window: int | None,
+        mods: tuple[Modulation, Modulation],
     ) -> torch.Tensor:  # (B, T, d)
         attn_mod, mlp_mod = mods
         h = self.attn(self.attn_norm.modulate(x, attn_mod), rope, causal, window)
@@ -103,8 +104,8 @@ class GeneratorBlock(nn.Module):
         return torch.addcmul(x, mlp_mod.gate, self.mlp(self.mlp_norm.modulate(x, mlp_mod)))
 
     def step(
-        self, x: torch.Tensor, mods: tuple[Modulation, Modulation], rope: RotaryAngles,
-        cache: RollingKVCache,
+        self, x: torch.Tensor, rope: RotaryAngles, cache: RollingKVCache,
+        mods: tuple[Modulation, Modulation],
     ) -> torch.Tensor:  # (B, 1, d)
         attn_mod, mlp_mod = mods
         h = self.attn.step(self.attn_norm.modulate(x, attn_mod), rope, cache)
@@ -145,11 +146,9 @@ class Generator(nn.Module):
         self._check(mix, noise, instrument)
         cond = self.class_embedding(instrument)  # (B, d)
         x = self.in_proj(torch.cat((noise, mix), dim=-1))  # (B, T, d)
-        positions = torch.arange(x.shape[1], device=x.device)
-        rope = self.rotary(positions, dtype=x.dtype)
         window = self.cfg.context_frames if self.cfg.causal else None
-        for block in self.blocks:
-            x = block(x, block.modulations(cond), rope, self.cfg.causal, window)
+        mods = (block.modulations(cond) for block in self.blocks)  # each just before its block
+        x = run_blocks(self.blocks, self.rotary, x, self.cfg.causal, window, contexts=mods)
         x = self.final_norm(x, cond)
         return self.out_proj(x)  # (B, T, D)
 
@@ -190,10 +189,7 @@ class GeneratorStream:
         weight = generator.in_proj.weight
         self.generator = generator
         self.batch_size = batch_size
-        self.caches = [
-            block.attn.new_cache(batch_size, cfg.context_frames, weight.device, weight.dtype)
-            for block in generator.blocks
-        ]
+        self.caches = new_caches(generator.blocks, batch_size, cfg.context_frames, weight.device, weight.dtype)
         self.position = 0  # absolute index of the next frame
         self._position = torch.zeros(1, dtype=torch.long, device=weight.device)  # the same, (1,)
         generator.rotary.inv_freq(weight.device)  # fill its per-device table before any compile
@@ -251,8 +247,7 @@ class GeneratorStream:
         generator = self.generator
         x = generator.in_proj(inputs).unsqueeze(1)  # (B, 1, d)
         rope = generator.rotary(self._position, dtype=x.dtype)
-        for block, mods, cache in zip(generator.blocks, self._block_mods, self.caches, strict=True):
-            x = block.step(x, mods, rope, cache)
+        x = step_blocks(generator.blocks, x, rope, self.caches, self._block_mods)
         x = generator.final_norm.modulate(x, self._final_mod)
         self._position.add_(1)
         return generator.out_proj(x)[:, 0]  # (B, D)

@@ -1,20 +1,67 @@
-"""A causal pre-norm transformer over a sliding attention window, parallel or one step at a time.
+"""Transformer stacks over the shared attention: the block loops, and SMG's pre-norm trunk.
 
-Every position attends to itself and the ``window - 1`` positions before it. Training runs all
+``run_blocks`` / ``step_blocks`` / ``new_caches`` run any stack of blocks that share one rotary
+embedding, in parallel under a (windowed) causal mask or one frame at a time against one
+``RollingKVCache`` per block; the generator (AdaLN blocks, ``liveband.models.generator``) and
+``CausalTransformer`` (SMG) both use them. A block is called as ``block(x, rope, causal, window,
+*context)`` and ``block.step(x, rope, cache, *context)``, where ``context`` is what the model
+conditions that block on (the generator's AdaLN modulations; nothing for SMG), and has ``attn``.
+
+``CausalTransformer`` is the SMG baseline's trunk. Every position attends to itself and the ``window - 1`` positions before it. Training runs all
 positions in parallel under that banded mask; streaming runs one position per call against one
 ``RollingKVCache`` per block (the attention of ``liveband.modules.attention``, shared with the
 generator), so the two agree for any sequence length: the band is what a bounded cache holds.
 Rotary positions make attention depend only on relative offsets, so positions grow without bound
-while the caches roll. This is the SMG baseline's trunk; tensors are ``(B, T, D)``.
+while the caches roll. Tensors are ``(B, T, D)``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import nn
 
 from liveband.errors import LiveBandError
 from liveband.modules.attention import RollingKVCache, RotaryAngles, RotaryEmbedding, SelfAttention
+
+
+def _with_context(blocks: nn.ModuleList, contexts: Iterable | None):
+    """(block, extra call arguments) pairs; ``contexts`` (one per block) may be lazy, so a
+    block's context can be computed just before the block runs."""
+    if contexts is None:
+        return ((block, ()) for block in blocks)
+    return ((block, (context,)) for block, context in zip(blocks, contexts, strict=True))
+
+
+def run_blocks(
+    blocks: nn.ModuleList, rotary: RotaryEmbedding, x: torch.Tensor, causal: bool, window: int | None,
+    start_position: int = 0, contexts: Iterable | None = None,
+) -> torch.Tensor:
+    """Parallel pass of x (B, T, D) at positions ``start_position..`` -> (B, T, D)."""
+    positions = torch.arange(start_position, start_position + x.shape[1], device=x.device)
+    rope = rotary(positions, dtype=x.dtype)
+    for block, context in _with_context(blocks, contexts):
+        x = block(x, rope, causal, window, *context)
+    return x
+
+
+def step_blocks(
+    blocks: nn.ModuleList, x: torch.Tensor, rope: RotaryAngles, caches: Sequence[RollingKVCache],
+    contexts: Iterable | None = None,
+) -> torch.Tensor:
+    """One frame x (B, 1, D) at the position encoded in ``rope`` -> (B, 1, D); updates the caches."""
+    for (block, context), cache in zip(_with_context(blocks, contexts), caches, strict=True):
+        x = block.step(x, rope, cache, *context)
+    return x
+
+
+def new_caches(
+    blocks: nn.ModuleList, batch_size: int, window: int, device: torch.device | None,
+    dtype: torch.dtype,
+) -> list[RollingKVCache]:
+    """One empty rolling KV cache of ``window`` frames per block."""
+    return [block.attn.new_cache(batch_size, window, device, dtype) for block in blocks]
 
 
 class PreNormBlock(nn.Module):
@@ -32,8 +79,10 @@ class PreNormBlock(nn.Module):
             nn.Dropout(dropout),
         )
 
-    def forward(self, x: torch.Tensor, rope: RotaryAngles, window: int) -> torch.Tensor:
-        x = x + self.attn(self.attn_norm(x), rope, True, window)
+    def forward(
+        self, x: torch.Tensor, rope: RotaryAngles, causal: bool, window: int | None
+    ) -> torch.Tensor:
+        x = x + self.attn(self.attn_norm(x), rope, causal, window)
         return x + self.mlp(self.mlp_norm(x))
 
     def step(self, x: torch.Tensor, rope: RotaryAngles, cache: RollingKVCache) -> torch.Tensor:
@@ -87,26 +136,18 @@ class CausalTransformer(nn.Module):
 
     def forward(self, x: torch.Tensor, start_position: int = 0) -> torch.Tensor:
         """Parallel pass over positions start_position.. : (B, T, D) -> (B, T, D)."""
-        positions = torch.arange(start_position, start_position + x.shape[1], device=x.device)
-        rope = self.rotary(positions, dtype=x.dtype)
-        for block in self.blocks:
-            x = block(x, rope, self.window)
-        return self.norm(x)
+        return self.norm(run_blocks(self.blocks, self.rotary, x, True, self.window, start_position))
 
     def new_cache(self, batch_size: int, device=None, dtype=None) -> TransformerCache:
         """An empty streaming state; its memory is fixed at ``window`` positions per block."""
         p = next(self.parameters())
         device, dtype = device or p.device, dtype or p.dtype
-        return TransformerCache(
-            [block.attn.new_cache(batch_size, self.window, device, dtype) for block in self.blocks]
-        )
+        return TransformerCache(new_caches(self.blocks, batch_size, self.window, device, dtype))
 
     def step(self, x: torch.Tensor, cache: TransformerCache) -> torch.Tensor:
         """Next position with the cache: (B, D) -> (B, D); advances ``cache.position``."""
         positions = torch.tensor([cache.position], device=x.device)
         h = x[:, None, :]  # (B, 1, D)
-        rope = self.rotary(positions, dtype=h.dtype)
-        for block, block_cache in zip(self.blocks, cache.caches, strict=True):
-            h = block.step(h, rope, block_cache)
+        h = step_blocks(self.blocks, h, self.rotary(positions, dtype=h.dtype), cache.caches)
         cache.position += 1
         return self.norm(h)[:, 0]
