@@ -1,7 +1,8 @@
 """Write tests/fixtures/{generator,smg}_v0.pt: tiny models' weights, inputs and outputs.
 
-Run once with the code whose numerics the fixtures pin (they were made before issue 18's
-refactor of the attention stack); tests/models/test_checkpoint_compat.py reloads them.
+Run once with the code whose numerics the fixtures pin: they were made at commit 697ad17, before
+issue 18's refactor of the attention stack (do not regenerate them to make a test pass);
+tests/models/test_checkpoint_compat.py reloads them and expects identical outputs.
 """
 
 from pathlib import Path
