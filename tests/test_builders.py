@@ -90,3 +90,27 @@ def test_smg_bundle_configs_are_checked_too(tiny_smg_bundle, tmp_path):
     torch.save(payload, tmp_path / "smg.pt")
     with pytest.raises(LiveBandError, match="rvq.codebook_size = 1000000000 is outside"):
         load_bundle(tmp_path / "smg.pt")
+
+
+def test_builders_give_every_model_the_class_count_of_the_vocabulary():
+    """Models take the class count as a plain argument; only builders read it from the data package."""
+    from pathlib import Path
+
+    from liveband import builders
+    from liveband.config import load_params
+    from liveband.data.classes import N_CLASSES
+
+    params = load_params(Path(__file__).resolve().parents[1] / "params.yaml", "ci")
+    variant = next(iter(params.gan.variants))
+    assert builders.generator_config(params, variant).n_classes == N_CLASSES
+    assert builders.discriminator_config(params, variant).n_classes == N_CLASSES
+    assert builders.smg_config(params, next(iter(params.smg.variants))).n_classes == N_CLASSES
+
+
+def test_model_config_defaults_match_the_vocabulary():
+    """The models' own default class count (used by tests and tools that build a model directly)."""
+    from liveband.data.classes import N_CLASSES
+    from liveband.models.discriminator import DiscriminatorConfig
+    from liveband.models.generator import GeneratorConfig
+
+    assert GeneratorConfig().n_classes == DiscriminatorConfig().n_classes == N_CLASSES

@@ -21,7 +21,7 @@ from liveband.data.classes import N_CLASSES
 from liveband.errors import LiveBandError
 from liveband.models.autoencoder import AutoencoderConfig, CausalAutoencoder
 from liveband.schema import from_dict
-from liveband.training.checkpoint import load_checkpoint
+from liveband.utils.checkpoint import load_checkpoint
 
 AUDIO_FIELDS = ("sample_rate", "channels", "hop")
 
@@ -105,9 +105,6 @@ def validate_models(params) -> None:
     rvq_config(params)
     for name in params.smg.variants:
         smg_config(params, name)
-    from liveband.streaming.latency import LatencySettings
-
-    LatencySettings.from_params(params)
 
 
 # Ceilings on the integer fields of a model file's config, checked before anything is built
@@ -194,7 +191,7 @@ def load_weights(module: torch.nn.Module, state: dict, path, what: str) -> None:
 
 def save_model(path: str | Path, kind: str, config, model: torch.nn.Module, **extra) -> None:
     """A final model file: kind, config (dict), weights, and whatever describes its training."""
-    from liveband.training.checkpoint import save_checkpoint
+    from liveband.utils.checkpoint import save_checkpoint
 
     save_checkpoint(path, {"kind": kind, "config": dataclasses.asdict(config), "step": extra.pop("step", 0),
                            "model": model.state_dict(), **extra})
@@ -225,7 +222,7 @@ class AccompanimentBundle:
 def save_bundle(path: str | Path, kind: str, config, model: torch.nn.Module, autoencoder_path: str | Path,
                 stats, tau_frames: int, **extra) -> None:
     """A self-describing accompaniment checkpoint that embeds the autoencoder and latent stats."""
-    from liveband.training.checkpoint import save_checkpoint
+    from liveband.utils.checkpoint import save_checkpoint
 
     ae = load_checkpoint(autoencoder_path, kind="autoencoder")
     save_checkpoint(path, {

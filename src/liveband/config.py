@@ -416,9 +416,11 @@ class Params:
     compute: ComputeParams = field(default_factory=ComputeParams)
 
     def validate(self):
-        from liveband import builders  # builders import config; validate every model section
+        from liveband import builders  # every model section, then the latency settings
+        from liveband.streaming.latency import LatencySettings
 
         builders.validate_models(self)
+        LatencySettings.from_params(self)
         return None
 
 

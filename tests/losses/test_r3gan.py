@@ -17,8 +17,9 @@ from liveband.losses.r3gan import (
     relativistic_discriminator_loss,
     relativistic_generator_loss,
 )
+from liveband.models.anticipation import anticipation_pairs
 from liveband.models.discriminator import Discriminator, DiscriminatorConfig
-from liveband.models.generator import Generator, GeneratorConfig, anticipation_pairs
+from liveband.models.generator import Generator, GeneratorConfig
 
 
 def softplus(x: float) -> float:

@@ -15,7 +15,7 @@ import torch
 
 from liveband.data.sampler import valid_crop_starts
 from liveband.errors import LiveBandError
-from liveband.training.checkpoint import load_checkpoint, save_checkpoint
+from liveband.utils.checkpoint import load_checkpoint, save_checkpoint
 
 
 def pack(chunks: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -333,7 +333,7 @@ def train_cocola_local(pairs: Iterable[tuple[np.ndarray, np.ndarray]], config: C
 
 def save_cocola_local(path: str | Path, model: CocolaLocal, step: int, extra: dict | None = None) -> None:
     """Write a self-describing checkpoint (kind ``cocola_local``) atomically."""
-    from liveband.training.checkpoint import save_checkpoint
+    from liveband.utils.checkpoint import save_checkpoint
 
     config = asdict(model.config)
     config["widths"] = list(config["widths"])
@@ -342,7 +342,7 @@ def save_cocola_local(path: str | Path, model: CocolaLocal, step: int, extra: di
 
 
 def load_cocola_local(path: str | Path | None) -> CocolaLocal:
-    from liveband.training.checkpoint import load_checkpoint
+    from liveband.utils.checkpoint import load_checkpoint
 
     if path is None or str(path).strip() == "":
         raise LiveBandError(f"{LOCAL_KEY}: not configured; COCOLA-local needs a checkpoint written by train_cocola_local")

@@ -19,7 +19,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from liveband.data.classes import N_CLASSES
 from liveband.errors import LiveBandError
 
 
@@ -34,7 +33,7 @@ class DiscriminatorConfig:
     expansion: int = 2  # hidden channels inside a block = expansion * width
     groups: int = 16  # groups of the grouped conv inside each block (must divide the hidden width)
     kernel_size: int = 3  # temporal kernel of the grouped conv (odd, 'same' padding)
-    n_classes: int = N_CLASSES  # instrument classes INCLUDING null, which is the last index
+    n_classes: int = 18  # instrument classes INCLUDING null (the last index); builders set it
     negative_slope: float = 0.2  # LeakyReLU slope
 
     def __post_init__(self):

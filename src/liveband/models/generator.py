@@ -4,7 +4,7 @@ At frame t the generator sees Gaussian noise z_t and the mix frames m_<=t, and e
 accompaniment latent frame. Previous accompaniment frames are never fed back, so the parallel
 masked pass used for training computes exactly what the frame-by-frame stream computes at
 inference (paper, sec. 4.4). The training target for output t is the accompaniment at t + tau
-(the anticipation, see ``anticipation_pairs``).
+(the anticipation, see ``liveband.models.anticipation``).
 
 Layout: latents are ``(B, T, D)`` here (transformer layout), normalised per channel.
 Instrument classes: ``0 .. n_classes - 2`` are instrument categories and the null class
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from liveband.data.classes import N_CLASSES
 from liveband.errors import LiveBandError
 from liveband.modules.adaln import AdaLN, Modulation
 from liveband.modules.attention import (
@@ -33,6 +32,7 @@ from liveband.modules.attention import (
     SelfAttention,
 )
 from liveband.modules.swiglu import SwiGLU, swiglu_hidden_dim
+from liveband.modules.transformer import new_caches, run_blocks, step_blocks
 
 LATENT_FRAME_RATE = 44100 / 4096  # latent frames per second of the causal autoencoder (~10.77 Hz)
 
@@ -48,7 +48,7 @@ class GeneratorConfig:
     n_heads: int = 4  # attention heads (head dim = d_model / n_heads, must be even)
     mlp_ratio: float = 8 / 3  # SwiGLU hidden width = mlp_ratio * d_model, rounded up to x16
     context_frames: int = 64  # N: training crop length = KV cache length = sliding window
-    n_classes: int = N_CLASSES  # instrument classes INCLUDING null, which is the last index
+    n_classes: int = 18  # instrument classes INCLUDING null (the last index); builders set it
     causal: bool = True  # False: bidirectional upper bound (no streaming)
     sink: bool = True  # one learned scalar attention-sink logit per head
     attn_backend: str = "sdpa"  # "explicit" | "sdpa" | "flex" ("flex" trains only on CUDA)
@@ -81,23 +81,6 @@ def seconds_to_frames(seconds: float, frame_rate: float = LATENT_FRAME_RATE) -> 
     return int(round(seconds * frame_rate))
 
 
-def anticipation_pairs(
-    mix: torch.Tensor, target: torch.Tensor, anticipation_frames: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Align a crop so generator output t is trained against target t + tau from mix frames <= t.
-
-    mix, target: (B, T, D) from the same crop -> (mix[:, :T - tau], target[:, tau:]), both
-    (B, T - tau, D). Feed the first to the (causal) generator, compare its output with the second.
-    To train on N generator frames, crop N + tau frames.
-    """
-    tau = int(anticipation_frames)
-    if mix.shape != target.shape:
-        raise LiveBandError(f"anticipation: mix {tuple(mix.shape)} != target {tuple(target.shape)}")
-    if not 0 <= tau < mix.shape[1]:
-        raise LiveBandError(f"anticipation: {tau} frames does not fit a crop of {mix.shape[1]}")
-    return mix[:, : mix.shape[1] - tau], target[:, tau:]
-
-
 class GeneratorBlock(nn.Module):
     """Pre-norm block: AdaLN -> attention -> gated residual; AdaLN -> SwiGLU -> gated residual."""
 
@@ -112,8 +95,8 @@ class GeneratorBlock(nn.Module):
         return self.attn_norm.modulation(cond), self.mlp_norm.modulation(cond)
 
     def forward(
-        self, x: torch.Tensor, mods: tuple[Modulation, Modulation], rope: RotaryAngles,
-        causal: bool, window: int | None,
+        self, x: torch.Tensor, rope: RotaryAngles, causal: bool, window: int | None,
+        mods: tuple[Modulation, Modulation],
     ) -> torch.Tensor:  # (B, T, d)
         attn_mod, mlp_mod = mods
         h = self.attn(self.attn_norm.modulate(x, attn_mod), rope, causal, window)
@@ -121,8 +104,8 @@ class GeneratorBlock(nn.Module):
         return torch.addcmul(x, mlp_mod.gate, self.mlp(self.mlp_norm.modulate(x, mlp_mod)))
 
     def step(
-        self, x: torch.Tensor, mods: tuple[Modulation, Modulation], rope: RotaryAngles,
-        cache: RollingKVCache,
+        self, x: torch.Tensor, rope: RotaryAngles, cache: RollingKVCache,
+        mods: tuple[Modulation, Modulation],
     ) -> torch.Tensor:  # (B, 1, d)
         attn_mod, mlp_mod = mods
         h = self.attn.step(self.attn_norm.modulate(x, attn_mod), rope, cache)
@@ -163,11 +146,9 @@ class Generator(nn.Module):
         self._check(mix, noise, instrument)
         cond = self.class_embedding(instrument)  # (B, d)
         x = self.in_proj(torch.cat((noise, mix), dim=-1))  # (B, T, d)
-        positions = torch.arange(x.shape[1], device=x.device)
-        rope = self.rotary(positions, dtype=x.dtype)
         window = self.cfg.context_frames if self.cfg.causal else None
-        for block in self.blocks:
-            x = block(x, block.modulations(cond), rope, self.cfg.causal, window)
+        mods = (block.modulations(cond) for block in self.blocks)  # each just before its block
+        x = run_blocks(self.blocks, self.rotary, x, self.cfg.causal, window, contexts=mods)
         x = self.final_norm(x, cond)
         return self.out_proj(x)  # (B, T, D)
 
@@ -208,10 +189,7 @@ class GeneratorStream:
         weight = generator.in_proj.weight
         self.generator = generator
         self.batch_size = batch_size
-        self.caches = [
-            block.attn.new_cache(batch_size, cfg.context_frames, weight.device, weight.dtype)
-            for block in generator.blocks
-        ]
+        self.caches = new_caches(generator.blocks, batch_size, cfg.context_frames, weight.device, weight.dtype)
         self.position = 0  # absolute index of the next frame
         self._position = torch.zeros(1, dtype=torch.long, device=weight.device)  # the same, (1,)
         generator.rotary.inv_freq(weight.device)  # fill its per-device table before any compile
@@ -269,8 +247,7 @@ class GeneratorStream:
         generator = self.generator
         x = generator.in_proj(inputs).unsqueeze(1)  # (B, 1, d)
         rope = generator.rotary(self._position, dtype=x.dtype)
-        for block, mods, cache in zip(generator.blocks, self._block_mods, self.caches, strict=True):
-            x = block.step(x, mods, rope, cache)
+        x = step_blocks(generator.blocks, x, rope, self.caches, self._block_mods)
         x = generator.final_norm.modulate(x, self._final_mod)
         self._position.add_(1)
         return generator.out_proj(x)[:, 0]  # (B, D)

@@ -14,8 +14,8 @@ tau = 0 that is "frame index -1"; for tau > 0 the frames before the first output
 generated, so training uses BOS there too and matches streaming). The mix frame
 (projected) and an instrument-class embedding are added to the token embedding.
 Training targets arrive already shifted by tau, as for LiveBand's generator (mix frames
-[s, s+T), accompaniment frames [s+tau, s+tau+T)); ``anticipation_pairs`` builds such pairs
-from aligned sequences, and ``tau_frames`` records the offset the model was trained for.
+[s, s+T), accompaniment frames [s+tau, s+tau+T)); ``liveband.models.anticipation`` builds such
+pairs from aligned sequences, and ``tau_frames`` records the offset the model was trained for.
 
 The K codebooks of one frame come out of one transformer step, through a small
 coarse-to-fine depth head: codebook k is predicted from the step's hidden state plus
@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from liveband.errors import LiveBandError
-from liveband.modules.kv_transformer import KVCache, KVTransformer
+from liveband.modules.transformer import CausalTransformer, TransformerCache
 
 BOS = -1  # token value meaning "no previous generated frame" in tokens_prev
 
@@ -110,23 +110,6 @@ def _draw(probs: torch.Tensor, generator: torch.Generator | None) -> torch.Tenso
     return torch.multinomial(probs.to(generator.device), 1, generator=generator)[:, 0].to(probs.device)
 
 
-def anticipation_pairs(
-    codes: torch.Tensor, mix: torch.Tensor, tau_frames: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pair mix frame t with accompaniment frame t + tau, from sequences aligned in time.
-
-    codes (B, T, K) and mix (B, T, D) of the same frames -> target codes (B, T - tau, K) and
-    mix (B, T - tau, D); row t of the targets is accompaniment frame t + tau.
-    """
-    n_out = codes.shape[1] - tau_frames
-    if tau_frames < 0 or n_out < 1 or mix.shape[1] != codes.shape[1]:
-        raise LiveBandError(
-            f"codes: need T > tau={tau_frames} frames aligned with mix, got codes "
-            f"{tuple(codes.shape)} and mix {tuple(mix.shape)}"
-        )
-    return codes[:, tau_frames:], mix[:, :n_out]
-
-
 class CoarseToFineHead(nn.Module):
     """Logits for a frame's K codebooks; codebook k also sees the frame's codes < k."""
 
@@ -183,7 +166,7 @@ class SMG(nn.Module):
             nn.LayerNorm(c.latent_dim), nn.Linear(c.latent_dim, c.d_model)
         )
         self.instrument_embedding = nn.Embedding(c.n_classes, c.d_model)
-        self.transformer = KVTransformer(
+        self.transformer = CausalTransformer(
             c.d_model, c.n_layers, c.n_heads, c.context_frames, c.ff_mult, c.dropout
         )
         self.depth_head = CoarseToFineHead(c.d_model, c.n_codebooks, c.codebook_size)
@@ -255,7 +238,7 @@ class SMG(nn.Module):
 
         ``target_codes[:, t]`` (B, T, K) is the accompaniment frame output at position t, i.e.
         frame t + tau of a crop whose mix (B, T, D) starts at frame 0: the convention of
-        ``liveband.data.latent_store.CropSampler`` (or use ``anticipation_pairs``). Position t
+        ``liveband.data.latent_store.CropSampler`` (or use ``models.anticipation``). Position t
         reads the ground-truth frame before its target (BOS at t = 0).
         """
         if target_codes.dim() != 3 or target_codes.shape[:2] != mix.shape[:2]:
@@ -356,7 +339,7 @@ class SMGStream:
             )
         self.model, self.batch_size = model, batch_size
         self.temperature, self.top_k, self.generator = temperature, top_k, generator
-        self.cache: KVCache = model.transformer.new_cache(batch_size)
+        self.cache: TransformerCache = model.transformer.new_cache(batch_size)
         k = model.config.n_codebooks
         device = model.bos.device
         self.prev_codes = torch.full((batch_size, k), BOS, dtype=torch.long, device=device)

@@ -1,4 +1,8 @@
-"""Self-attention for the streaming generator: QK-norm, RoPE, an optional scalar sink, a KV cache.
+"""Self-attention for both streaming models: RoPE, optional QK-norm and scalar sink, a KV cache.
+
+The generator uses QK-norm, bias-free projections and (by default) the sink; the SMG baseline's
+trunk (``liveband.modules.transformer``) uses biased projections, neither QK-norm nor sink, and
+dropout. Both share the rotary embedding, the masks, the backends and the rolling KV cache.
 
 Shapes inside this module are ``(B, T, D)`` for features and ``(B, H, T, Dh)`` per head.
 
@@ -114,17 +118,18 @@ def reference_sink_attention(
 
 def sdpa_sink_attention(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
-    sink: torch.Tensor | None, plain_causal: bool = False,
+    sink: torch.Tensor | None, plain_causal: bool = False, dropout_p: float = 0.0,
 ) -> torch.Tensor:
     """Same maths through ``F.scaled_dot_product_attention``; the sink is a zero key/value column.
 
     ``plain_causal`` says ``mask`` is exactly lower-triangular, which lets SDPA skip the mask.
+    ``dropout_p`` drops attention weights (training only; the caller passes 0 in eval mode).
     """
     n_frames = q.shape[-2]
     if sink is None:
         if plain_causal:
-            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout_p)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
     batch, heads, _, head_dim = k.shape
     zero = k.new_zeros(batch, heads, 1, head_dim)
     k = torch.cat((k, zero), dim=-2)  # (B, H, S + 1, Dh); score of the zero key is exactly 0
@@ -134,7 +139,7 @@ def sdpa_sink_attention(
         bias = bias.masked_fill(~mask, float("-inf"))
     sink_column = sink.to(q.dtype).view(heads, 1, 1).expand(heads, n_frames, 1)
     bias = torch.cat((bias.expand(heads, n_frames, n_frames), sink_column), dim=-1)  # (H, T, S+1)
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias.unsqueeze(0))
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias.unsqueeze(0), dropout_p=dropout_p)
 
 
 _BLOCK_MASKS: dict[tuple, object] = {}
@@ -234,37 +239,42 @@ class RollingKVCache:
 
 
 class SelfAttention(nn.Module):
-    """Multi-head self-attention with QK-norm (RMSNorm per head on q and k), RoPE and a sink.
+    """Multi-head self-attention with RoPE, optional QK-norm (RMSNorm per head on q and k) and sink.
 
     ``forward`` processes a whole sequence under a mask (training, offline); ``step`` processes one
     frame against a ``RollingKVCache`` (streaming). Both give the same numbers for the same frames.
+    ``bias`` adds biases to the q/k/v and output projections; ``dropout`` (attention weights, in
+    training mode) needs the ``"sdpa"`` backend.
     """
 
     def __init__(
         self, dim: int, n_heads: int, *, sink: bool = False, backend: str = "sdpa",
-        qk_norm_eps: float = 1e-6,
+        qk_norm: bool = True, bias: bool = False, dropout: float = 0.0, qk_norm_eps: float = 1e-6,
     ):
         super().__init__()
         if dim % n_heads:
             raise LiveBandError(f"attention: dim {dim} is not divisible by n_heads {n_heads}")
         if backend not in BACKENDS:
             raise LiveBandError(f"attention: backend {backend!r} is not one of {BACKENDS}")
+        if dropout and backend != "sdpa":
+            raise LiveBandError(f"attention: dropout needs backend 'sdpa', not {backend!r}")
         self.n_heads = n_heads
         self.head_dim = dim // n_heads
         self.backend = backend
-        self.qkv = nn.Linear(dim, 3 * dim, bias=False)
-        self.out = nn.Linear(dim, dim, bias=False)
-        self.q_norm = nn.RMSNorm(self.head_dim, eps=qk_norm_eps)
-        self.k_norm = nn.RMSNorm(self.head_dim, eps=qk_norm_eps)
+        self.dropout = dropout
+        self.qkv = nn.Linear(dim, 3 * dim, bias=bias)
+        self.out = nn.Linear(dim, dim, bias=bias)
+        self.q_norm = nn.RMSNorm(self.head_dim, eps=qk_norm_eps) if qk_norm else None
+        self.k_norm = nn.RMSNorm(self.head_dim, eps=qk_norm_eps) if qk_norm else None
         self.sink_logit = nn.Parameter(torch.zeros(n_heads)) if sink else None  # (H,)
 
     def _project(self, x: torch.Tensor, rope: RotaryAngles):
         batch, frames, _ = x.shape
         qkv = self.qkv(x).view(batch, frames, 3, self.n_heads, self.head_dim)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (B, H, T, Dh) each
-        q = apply_rotary(self.q_norm(q), rope)
-        k = apply_rotary(self.k_norm(k), rope)
-        return q, k, v
+        if self.q_norm is not None:
+            q, k = self.q_norm(q), self.k_norm(k)
+        return apply_rotary(q, rope), apply_rotary(k, rope), v
 
     def _merge(self, heads: torch.Tensor) -> torch.Tensor:  # (B, H, T, Dh) -> (B, T, D)
         batch, _, frames, _ = heads.shape
@@ -280,7 +290,8 @@ class SelfAttention(nn.Module):
         if self.backend == "explicit":
             return self._merge(reference_sink_attention(q, k, v, mask, self.sink_logit))
         plain_causal = causal and (window is None or window >= x.shape[1])
-        return self._merge(sdpa_sink_attention(q, k, v, mask, self.sink_logit, plain_causal))
+        dropout_p = self.dropout if self.training else 0.0
+        return self._merge(sdpa_sink_attention(q, k, v, mask, self.sink_logit, plain_causal, dropout_p))
 
     def new_cache(
         self, batch_size: int, window: int, device: torch.device | None = None,

@@ -13,7 +13,7 @@ from liveband.evaluation.metric_checks import failed_checks
 from liveband.reports.evidence import BootstrapSettings, Evidence, load_system, set_level_columns
 from liveband.stats.frechet import FrechetDistance
 from liveband.stats.kernel import KernelDistance
-from liveband.training.checkpoint import load_checkpoint
+from liveband.utils.checkpoint import load_checkpoint
 
 R = Path("results")
 UNREPORTED = ("harmonic margin", "percussive margin")

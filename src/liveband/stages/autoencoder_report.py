@@ -30,8 +30,8 @@ from liveband.metrics.sisdr import si_sdr
 from liveband.reports.plots import plot_curves
 from liveband.reports.tables import write_table
 from liveband.stages.runner import run_stage
-from liveband.training.checkpoint import load_checkpoint
 from liveband.utils.atomic import write_json
+from liveband.utils.checkpoint import load_checkpoint
 from liveband.utils.chunks import cycled_slices
 
 log = logging.getLogger("liveband.autoencoder_report")

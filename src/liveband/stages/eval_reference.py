@@ -28,8 +28,8 @@ from liveband.evaluation.test_set import build_test_list, load_example, to_frame
 from liveband.metrics.beats import beat_f1
 from liveband.metrics.cocola import chunk_features
 from liveband.stages.runner import run_stage
-from liveband.training.checkpoint import save_checkpoint
 from liveband.utils.atomic import atomic_path, write_json
+from liveband.utils.checkpoint import save_checkpoint
 
 log = logging.getLogger("liveband.eval_reference")
 

@@ -29,8 +29,8 @@ from liveband.evaluation.scoring import SegmentScores, active_percent, front_end
 from liveband.evaluation.systems import System
 from liveband.evaluation.test_set import from_frame, load_example, load_partner
 from liveband.stages.runner import run_stage
-from liveband.training.checkpoint import load_checkpoint
 from liveband.utils.atomic import atomic_path, write_json
+from liveband.utils.checkpoint import load_checkpoint
 
 log = logging.getLogger("liveband.evaluate")
 

@@ -35,7 +35,7 @@ from liveband.reports.plots import save_figure
 from liveband.reports.tables import write_table
 from liveband.reports.uncertainty import system_summary
 from liveband.stages.runner import run_stage
-from liveband.training.checkpoint import load_checkpoint
+from liveband.utils.checkpoint import load_checkpoint
 from liveband.utils.environment import describe, environment
 
 log = logging.getLogger("liveband.extended_report")

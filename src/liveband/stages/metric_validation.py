@@ -49,8 +49,8 @@ from liveband.reports.metric_validation import validation_figure, validation_mar
 from liveband.stages.runner import run_stage
 from liveband.stats.frechet import FrechetDistance
 from liveband.stats.kernel import KernelDistance
-from liveband.training.checkpoint import load_checkpoint
 from liveband.utils.atomic import atomic_path, write_json, write_text
+from liveband.utils.checkpoint import load_checkpoint
 
 log = logging.getLogger("liveband.metric_validation")
 TEST_LIST, REFERENCE = "artifacts/eval/test_list.csv", "artifacts/eval/reference.pt"

@@ -21,10 +21,10 @@ from liveband.data.latent_store import CropSampler, LatentShard
 from liveband.models.rvq import ResidualVQ
 from liveband.schema import from_dict
 from liveband.stages.runner import run_stage, training_args
-from liveband.training.checkpoint import load_checkpoint
 from liveband.training.compute import training_compute
 from liveband.training.smg import evaluate, train_smg
 from liveband.utils.atomic import write_json
+from liveband.utils.checkpoint import load_checkpoint
 
 log = logging.getLogger("liveband.train_smg")
 

@@ -22,11 +22,11 @@ from liveband.losses.adagp import AdaptiveGradientPenalty, FixedGradientPenalty
 from liveband.losses.r3gan import R3GANObjective
 from liveband.models.discriminator import Discriminator, DiscriminatorConfig
 from liveband.models.generator import Generator, GeneratorConfig
-from liveband.training.checkpoint import load_checkpoint, save_checkpoint
 from liveband.training.compute import CPU, Compute
 from liveband.training.conditioning import drop_classes
 from liveband.training.ema import ModelEMA
 from liveband.training.run import GeneratorState, TrainingRun, set_lr, warmup_lr
+from liveband.utils.checkpoint import load_checkpoint, save_checkpoint
 
 log = logging.getLogger("liveband.gan")
 

@@ -27,8 +27,8 @@ import torch
 from tqdm import tqdm
 
 from liveband.errors import LiveBandError
-from liveband.training.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from liveband.utils.atomic import remove_stale_temps, write_text
+from liveband.utils.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 
 log = logging.getLogger("liveband.training")
 

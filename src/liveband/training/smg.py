@@ -15,8 +15,9 @@ from pathlib import Path
 import torch
 
 from liveband.data.latent_store import CropSampler
+from liveband.models.anticipation import anticipation_pairs
 from liveband.models.rvq import ResidualVQ
-from liveband.models.smg import SMG, SMGConfig, anticipation_pairs
+from liveband.models.smg import SMG, SMGConfig
 from liveband.training.compute import CPU, Compute
 from liveband.training.conditioning import drop_classes
 from liveband.training.run import GeneratorState, TrainingRun, set_lr, warmup_lr
@@ -30,7 +31,7 @@ def token_batch(rvq: ResidualVQ, sampler: CropSampler, batch: int, tau: int, g: 
     mix, target = compute.batch((mix, target))
     with torch.no_grad():
         codes = rvq.encode(target)                               # (B, T+tau, K)
-    target_codes, mix = anticipation_pairs(codes, mix, tau)
+    mix, target_codes = anticipation_pairs(mix, codes, tau)
     return target_codes, mix, instrument
 
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from liveband.errors import LiveBandError
-from liveband.training.checkpoint import load_checkpoint, save_checkpoint
+from liveband.utils.checkpoint import load_checkpoint, save_checkpoint
 
 
 def test_round_trip_is_weights_only(tmp_path):
