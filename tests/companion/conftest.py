@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ..conftest import REPO, write_slakh_track
 from liveband.config import load_params
 from liveband.evaluation.test_set import EvalExample, to_frame
+
+from ..conftest import REPO, write_slakh_track
 
 CLASSES = ("Drums", "Bass", "Piano")  # write_slakh_track: S00 Drums, S01 Bass, S02 Piano
 CLAIMS_MD = """Claims of the paper, tested on a constructed run.

@@ -1,7 +1,8 @@
 """Stage `companion` end to end on a constructed ci-profile run (tiny untrained models), then the
-page in a real headless Chromium from file://: no console error, every <audio> reaches
-HAVE_METADATA, every <img> decodes, the claims table shows exactly the rows and verdicts of
-results/claims.md, only relative links; a screenshot is saved ($LIVEBAND_SCREENSHOT_DIR or tmp).
+page in a real headless Chromium from file:// (tests/companion_page_checks.py: no console error,
+every <audio> reaches HAVE_METADATA, every <img> decodes, the claims table shows exactly the rows
+and verdicts of results/claims.md); only relative links; a screenshot is saved
+($LIVEBAND_SCREENSHOT_DIR or tmp).
 
 The browser part needs /usr/bin/chromedriver (Debian: chromium chromium-driver) and is skipped
 only when it is absent.
@@ -17,36 +18,20 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from liveband.companion import clips, markdown
+from companion_page_checks import CHROMEDRIVER, check_page, open_browser
+from liveband.companion import clips
+from liveband.companion.systems import headline_systems
 from liveband.config import load_params
 from liveband.stages import companion
 
 from ..conftest import REPO
-from ..listening.test_page_browser import CHROMEDRIVER, CHROMIUM, FLAGS, wait
 
 pytestmark = pytest.mark.slow
-HAVE_METADATA = 1
 
 
 def run_stage(run: Path, monkeypatch) -> int:
     monkeypatch.chdir(run)
     return companion.main(["--profile", "ci", "--params", str(REPO / "params.yaml"), "--device", "cpu"])
-
-
-def open_browser(profile_dir: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument("--autoplay-policy=no-user-gesture-required")
-    options.add_argument(f"--user-data-dir={profile_dir}")
-    options.binary_location = str(CHROMIUM)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    drv.set_page_load_timeout(30)
-    return drv
 
 
 def test_stage_writes_page_audio_and_selection(companion_run, monkeypatch):
@@ -56,7 +41,7 @@ def test_stage_writes_page_audio_and_selection(companion_run, monkeypatch):
     selection = pd.read_csv(results / "companion" / "selection.csv")
     assert sorted(selection.example) == [0, 1, 2, 3]           # ci: the whole (short) list
     assert set(selection.drums_in_mix) == {True, False}
-    systems = list(companion.headline_systems(load_params(str(REPO / "params.yaml"), "ci")))
+    systems = list(headline_systems(load_params(str(REPO / "params.yaml"), "ci").evaluation))
     assert systems == ["smg_tau0", "smg_tau1", "gan_tau0", "gan_tau01", "gan_tau1", "gan_bidirectional"]
     for ex in selection.example:
         folder = results / "companion" / f"ex{ex:04d}"
@@ -103,27 +88,9 @@ def test_page_in_chromium(companion_run, monkeypatch, tmp_path):
     shots = Path(os.environ.get("LIVEBAND_SCREENSHOT_DIR") or tmp_path)
     driver = open_browser(tmp_path / "chromium-profile")
     try:
-        driver.get((results / "index.html").as_uri())
-        n_audio = driver.execute_script("return document.querySelectorAll('audio').length")
-        assert n_audio == 4 * (1 + 2 * 7)                          # mix + (real + 6 systems) x (alone, over the mix)
-        wait(driver, lambda d: d.execute_script(
-            "return [...document.querySelectorAll('audio')].every(a => a.readyState >= arguments[0])",
-            HAVE_METADATA), timeout=60)
-        assert driver.execute_script(
-            "return [...document.querySelectorAll('audio')].filter(a => a.error || !(a.duration > 9)).length") == 0
-        images = driver.execute_script(
-            "return [...document.querySelectorAll('img')].map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])")
-        assert len(images) == n_audio + 1 and all(ok for _, ok in images), [s for s, ok in images if not ok]
-        shown = driver.execute_script(
-            "return [...document.querySelectorAll('#claims tbody tr')].map(r => [...r.cells].map(c => c.textContent))")
-        header, rows = markdown.table_rows(results / "claims.md")
-        assert shown == rows
-        verdicts = driver.execute_script(
-            "return [...document.querySelectorAll('#claims td.verdict')].map(c => c.className)")
-        assert verdicts == ["verdict reproduced", "verdict contradicted", "verdict inconclusive"]
-        driver.save_screenshot(str(shots / "companion-page.png"))
-        assert (shots / "companion-page.png").stat().st_size > 0
-        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        assert severe == [], severe
+        n_audio = check_page(driver, results, shots / "companion-page.png", min_seconds=9.0)
+        assert n_audio == 4 * (1 + 2 * 7)  # mix + (real + 6 systems) x (alone, over the mix)
+        assert driver.execute_script("return document.querySelectorAll('#claims td.verdict').length") == 3
+        assert len(driver.execute_script("return document.querySelectorAll('img')")) == n_audio + 1
     finally:
         driver.quit()

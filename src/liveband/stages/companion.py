@@ -21,12 +21,12 @@ from pathlib import Path
 import pandas as pd
 
 from liveband.companion import clips, page, selection
+from liveband.companion.systems import REFERENCE, headline_systems
 from liveband.config import Params
 from liveband.data.slakh import read_index
 from liveband.errors import LiveBandError
 from liveband.evaluation.scoring import window
 from liveband.evaluation.test_set import from_frame
-from liveband.reports.benchmark_tables import TABLE1_ROWS
 from liveband.reports.claims_list import SYSTEM_LABELS
 from liveband.stages.runner import run_stage
 from liveband.utils.atomic import atomic_dir, write_text
@@ -35,16 +35,6 @@ log = logging.getLogger("liveband.companion")
 RESULTS = Path("results")
 FOLDER = "companion"
 EXTENDED = ("extended/claims.md", "extended/headline.md", "extended/figures/steps.png")
-REFERENCE = "ground_truth"  # the real stem's metric values come from this system's scores
-
-
-def headline_systems(params: Params) -> dict[str, tuple[str, str]]:
-    """``{name: (kind, checkpoint)}`` of the generated systems of Table 1, in its row order."""
-    systems = params.evaluation.at_scale("default")
-    names = [s for _, s, _, _ in TABLE1_ROWS if s in systems and systems[s].kind in ("liveband", "smg")]
-    if not names:
-        raise LiveBandError("evaluation.systems: no LiveBand or SMG system of Table 1 to play")
-    return {n: (systems[n].kind, systems[n].checkpoint) for n in names}
 
 
 def intro(params: Params, n: int, seconds: float, mb: float) -> str:
@@ -67,7 +57,7 @@ def run(params: Params, args: argparse.Namespace) -> None:
     drums = selection.drums_in_mix(examples, read_index("artifacts/data/index.csv"))
     picked = selection.select(examples, drums, selection.N_EXAMPLES, params.evaluation.seed)
     log.info("companion: %d examples (%s)", len(picked), ", ".join(str(e.example) for e in picked))
-    systems = headline_systems(params)
+    systems = headline_systems(params.evaluation)
     ids = [e.example for e in picked]
     scores = {key: page.first_segment_metrics(RESULTS / "eval" / f"{name}.examples.csv", ids)
               for key, name in [("real", REFERENCE)] + [(s, s) for s in systems]}
