@@ -81,12 +81,13 @@ def write_ogg(path: Path, audio: np.ndarray, sr: int) -> None:
 
 
 def spectrogram(audio: np.ndarray, sr: int) -> np.ndarray:
-    """Log-magnitude STFT up to SPEC_MAX_HZ, pooled to SPEC_SIZE, in [0, 1] (low frequencies at the bottom)."""
+    """Log-magnitude STFT up to SPEC_MAX_HZ pooled to SPEC_SIZE (max over each row's bins, mean over
+    each column's frames), mapped from [SPEC_FLOOR_DB, 0] dBFS to [0, 1]; low frequencies at the bottom."""
     freqs, _, z = stft(audio, fs=sr, nperseg=1024, noverlap=768, boundary=None)
-    mag = np.abs(z[freqs <= SPEC_MAX_HZ]) * 2.0 / 1024  # a full-scale sine peaks near 0 dB
+    mag = 2.0 * np.abs(z[freqs <= SPEC_MAX_HZ])  # scipy scales by the window's sum: a full-scale sine is ~0 dB
     db = 20.0 * np.log10(np.maximum(mag, 1e-8))
     rows, cols = SPEC_SIZE
-    db = np.stack([c.mean(axis=0) for c in np.array_split(db, rows, axis=0)])
+    db = np.stack([c.max(axis=0) for c in np.array_split(db, rows, axis=0)])  # a tone stays at its level
     db = np.stack([c.mean(axis=1) for c in np.array_split(db, min(cols, db.shape[1]), axis=1)], axis=1)
     return np.clip((db - SPEC_FLOOR_DB) / -SPEC_FLOOR_DB, 0.0, 1.0)[::-1]
 
