@@ -24,9 +24,11 @@ TABLES = (  # (file stem under results/, heading, required)
     ("table5", "Table 5: streaming latency", False),
 )
 FIGURES = (  # (file name or glob under results/figures/, caption: what to look for)
-    ("gan_*.png", "GAN training, {name}: the losses should level off rather than diverge; the advantage (the "
-                  "discriminator's real-minus-fake margin) should hover at the dashed AdaGP target while "
-                  "gp_weight adapts (the fixed-GP ablations keep a flat weight)."),
+    ("gan_abl_gp_*.png", "GAN training, {name} (fixed gradient penalty, Table 3): gp_weight stays flat; compare "
+                         "how far the advantage (the discriminator's real-minus-fake margin) runs away with AdaGP's."),
+    ("gan_*.png", "GAN training, {name}: the losses should level off rather than diverge; with AdaGP the "
+                  "advantage (the discriminator's real-minus-fake margin) should hover at the dashed target "
+                  "while gp_weight adapts."),
     ("autoencoder_curves.png", "Autoencoder training: the reconstruction losses (STFT, L1) should fall and flatten."),
     ("drift.png", "Drift: second minus first segment per streaming system, with 95% intervals; bars in red "
                   "got worse over time, bars whose interval covers 0 did not measurably drift."),
@@ -49,7 +51,8 @@ td.inconclusive{background:#f3ecd0}
 figure{margin:.3em 0}figure img{display:block;width:360px;height:72px;margin-top:2px}
 audio{width:360px;height:32px}.metrics{font-size:.8em;margin:0}.metrics dt{float:left;clear:left;color:#555}
 .metrics dt::after{content:":\\00a0"}.metrics dd{margin:0}
-.figures figure{margin:1.2em 0}.figures img{width:auto;height:auto;max-width:100%}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:1em}
+.figures figure{margin:0}.figures img{width:auto;height:auto;max-width:100%}figcaption{font-size:.85em}
 nav a{margin-right:1em}
 """
 
@@ -109,9 +112,10 @@ def _environment(results: Path) -> str:
 
 
 def _figures(results: Path) -> str:
-    out = []
-    for pattern, caption in FIGURES:
-        for path in sorted((results / "figures").glob(pattern)):
+    out, seen = [], set()
+    for pattern, caption in FIGURES:  # the first pattern a file matches gives its caption
+        for path in sorted(set((results / "figures").glob(pattern)) - seen):
+            seen.add(path)
             name = path.stem.removeprefix("gan_")
             out.append(f'<figure><img src="figures/{_e(path.name)}" alt="{_e(path.stem)}">'
                        f"<figcaption>{_e(caption.format(name=name))}</figcaption></figure>")

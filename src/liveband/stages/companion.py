@@ -40,8 +40,8 @@ EXTENDED = ("extended/claims.md", "extended/headline.md", "extended/figures/step
 def intro(params: Params, n: int, seconds: float, mb: float) -> str:
     return (f'<p class="caption">{n} test examples picked by a seeded rule stratified by target class and by drums '
             f"in the mix (results/{FOLDER}/selection.csv). Every version covers the evaluation window ({seconds:.1f} s "
-            "from the song's start, scoring from the lead-in on), generated exactly as stage evaluate did (same "
-            "checkpoints, same per-example seeds), so the values beside each clip are the scores of that audio. "
+            "from the song's start), generated as stage evaluate did (same checkpoints, same per-example seeds): "
+            "the values beside each clip are the scores stage evaluate gave that audio's first segment. "
             f"Clips are mono Ogg Vorbis at {params.listening.loudness_lufs:g} LUFS (peak <= "
             f"{params.listening.peak_dbfs:g} dBFS); 'over the mix' puts the stem "
             f"{params.listening.stem_offset_db:g} dB above its share of the mix, as the listening test does. "
