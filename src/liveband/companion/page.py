@@ -49,8 +49,9 @@ th{background:#f3f3f3}th.paper,td.paper{background:#f2f6fb}
 td.verdict{font-weight:600}td.reproduced{background:#d8f0d8}td.contradicted{background:#f6d2d2}
 td.inconclusive{background:#f3ecd0}
 figure{margin:.3em 0}figure img{display:block;width:360px;height:72px;margin-top:2px}
-audio{width:360px;height:32px}.metrics{font-size:.8em;margin:0}.metrics dt{float:left;clear:left;color:#555}
-.metrics dt::after{content:":\\00a0"}.metrics dd{margin:0}
+audio{width:360px;height:32px}
+.metrics{font-size:.8em;margin:0;display:grid;grid-template-columns:auto auto;gap:0 .6em;min-width:19em}
+.metrics dt{color:#555}.metrics dd{margin:0;text-align:right}
 .figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:1em}
 .figures figure{margin:0}.figures img{width:auto;height:auto;max-width:100%}figcaption{font-size:.85em}
 nav a{margin-right:1em}
