@@ -17,6 +17,7 @@ include: "workflow/rules/smg.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/latency.smk"
 include: "workflow/rules/listening.smk"
+include: "workflow/rules/companion.smk"
 
 
 rule all:
@@ -31,6 +32,7 @@ rule all:
         rules.latency.output,
         rules.listening_kit.output,
         rules.listening_stats.output,
+        rules.companion.output,
 
 
 onsuccess:

@@ -138,3 +138,20 @@ def test_the_extended_scale_sits_beside_the_default(ci_run):
     assert list(headline.Scale) == ["default", "extended"] * 2
     assert (headline.Steps.to_numpy()[1::2] > headline.Steps.to_numpy()[::2]).all()
     assert (ext / "figures" / "steps.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_the_companion_page_opens_in_chromium(ci_run, tmp_path):
+    from companion_page_checks import CHROMEDRIVER, check_page, open_browser
+
+    results = ci_run / "results"
+    selection = pd.read_csv(results / "companion" / "selection.csv")
+    assert len(selection) == 4 and (results / "index.html").stat().st_size > 0  # ci: the whole test list
+    if not CHROMEDRIVER.exists():
+        pytest.skip(f"{CHROMEDRIVER} is absent (Debian: apt-get install chromium chromium-driver)")
+    driver = open_browser(tmp_path / "chromium-profile")
+    try:
+        shots = Path(os.environ.get("LIVEBAND_SCREENSHOT_DIR") or tmp_path)
+        assert check_page(driver, results, shots / "companion-page-ci.png", min_seconds=9.0) == 4 * (1 + 2 * 7)
+    finally:
+        driver.quit()
