@@ -28,7 +28,7 @@ from liveband.training.smg import train_smg
 
 REPO = Path(__file__).resolve().parents[2]
 CI = load_params(REPO / "params.yaml", "ci")
-BASE = "56f918a"   # main before data-parallel training
+BASE = "ff51d1b"   # main before data-parallel training
 CURVE = ("d_loss", "g_loss", "advantage", "gp_weight", "d_grad_norm", "g_grad_norm")
 
 
