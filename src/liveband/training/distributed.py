@@ -90,10 +90,13 @@ class Ranks:
 
     def same_everywhere(self, *modules: torch.nn.Module) -> bool:
         """True when every rank holds bit-identical parameters and buffers in ``modules``."""
+        return self.identical([t for m in modules for t in (*m.parameters(), *m.buffers())])
+
+    def identical(self, tensors: list[torch.Tensor]) -> bool:
+        """True when every rank holds the same values in ``tensors`` (same shapes on every rank)."""
         if self.world == 1:
             return True
-        tensors = [t.detach().reshape(-1).double() for m in modules for t in (*m.parameters(), *m.buffers())]
-        flat = torch.cat(tensors).to(self.device)
+        flat = torch.cat([t.detach().reshape(-1).double().to(self.device) for t in tensors])
         low, high = flat.clone(), flat.clone()
         dist.all_reduce(low, op=dist.ReduceOp.MIN)
         dist.all_reduce(high, op=dist.ReduceOp.MAX)
