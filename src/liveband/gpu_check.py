@@ -310,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         checks.run("latency stage: paper-size rows", checks.latency_rows)
         checks.run(f"liveband accompany --device {device.type}", checks.accompany)
         ranks = args.ranks or (torch.cuda.device_count() if device.type == "cuda" else 1)
+        while ranks > 1 and params.gan.train.batch_size % ranks:  # the global batch splits evenly
+            ranks -= 1
         if ranks >= 2:
             checks.run(f"GAN data parallel on {ranks} {'GPUs' if device.type == 'cuda' else 'ranks'}",
                        lambda: checks.ddp_gan(ranks, args.profile))
