@@ -81,7 +81,7 @@ def test_a_killed_gan_ddp_run_resumes_exactly_and_on_another_number_of_ranks(gan
     assert_close(alone.state_dicts(), gan["one"].state_dicts())
 
 
-def test_two_smg_ranks_train_what_one_process_trains(tmp_path):
+def test_two_smg_ranks_train_what_one_process_trains_and_resume_exactly(tmp_path):
     from liveband import builders
 
     cfg, train = builders.smg_config(CI, "tau0"), CI.smg.train
@@ -96,6 +96,9 @@ def test_two_smg_ranks_train_what_one_process_trains(tmp_path):
     assert_close(r0["state"], one.state_dicts())
     assert [row["cross_entropy"] for row in r0["rows"]] == pytest.approx([row["cross_entropy"] for row in one.rows],
                                                                         rel=1e-5)
+    args = (cfg, train, rvq, sampler, tmp_path / "cut.pt", tmp_path / "cut.csv")
+    assert spawn(2, tmp_path, train_smg, *args, stop_after=3)[0]["step"] == 3      # killed, then resumed
+    assert_close(spawn(2, tmp_path, train_smg, *args)[0]["state"], r0["state"], exact=True)
 
 
 def test_two_autoencoder_ranks_take_the_update_one_process_takes(tmp_path, slakh_tree, tiny_ae):
