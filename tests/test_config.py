@@ -55,6 +55,11 @@ def test_paper_profile_has_the_paper_audio_format():
     (lambda d: d["metric_validation"].update(shifts_seconds=[0.05, -1.0]), "metric_validation.shifts_seconds"),
     (lambda d: d["metric_validation"].update(snrs_db=[]), "metric_validation.snrs_db"),
     (lambda d: d["metric_validation"].update(alpha=2.0), "metric_validation.alpha"),
+    (lambda d: d["resources"]["rules"].update(evaluate={"gpus": 2}),
+     "resources.rules.evaluate.gpus: only autoencoder, train_gan, train_smg train on several GPUs"),
+    (lambda d: d["resources"]["default"].update(gpus=2), "resources.default.gpus: only"),
+    (lambda d: d["resources"]["default"].update(mem_mb=None), "resources.default.mem_mb: the default must set"),
+    (lambda d: d["resources"]["rules"].update(train_gan={"runtime": 0}), "resources.rules.train_gan.runtime"),
 ])
 def test_bad_params_name_the_key(tmp_path, edit, key):
     path = copy_params(tmp_path, edit)
@@ -122,3 +127,10 @@ def test_timbre_may_be_switched_off(tmp_path):
     path = copy_params(tmp_path / "off", lambda d: d["data"]["synthetic"].update(timbre=None))
     assert load_params(path).data.synthetic.timbre is None
     assert load_params(copy_params(tmp_path / "on")).data.synthetic.timbre.detune_cents == 20.0
+
+
+def test_resources_of_a_rule_are_its_own_fields_over_the_default():
+    resources = load_params(REPO / "params.yaml", "paper").resources
+    assert resources.of("train_gan") == {"threads": 8, "mem_mb": 32000, "runtime": 2880, "gpus": 1}
+    assert resources.of("data") == {"threads": 2, "mem_mb": 4000, "runtime": 60, "gpus": 0}
+    assert load_params(REPO / "params.yaml", "default").resources.of("train_gan")["gpus"] == 0

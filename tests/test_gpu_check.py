@@ -1,6 +1,7 @@
-"""scripts/gpu_check.sh: no GPU is exit 2 with one line; every check runs (on the CPU, ci sizes) and
-ends in a summary; a failing check makes the exit code 1."""
+"""scripts/gpu_check.sh: no GPU is exit 2 with one line; every check runs (on the CPU, ci sizes; the
+data-parallel check on 2 gloo ranks) and ends in a summary; a failing check makes the exit code 1."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,13 @@ def test_without_a_gpu_it_says_so_in_one_line(monkeypatch, capsys):
 @pytest.mark.slow
 def test_every_check_runs_on_the_cpu_at_ci_sizes_and_a_failure_exits_1(monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(tmp_path)
-    assert gpu_check.main(["--params", PARAMS, "--profile", "ci", "--device", "cpu", "--steps", "2"]) == 0
+    assert gpu_check.main(["--params", PARAMS, "--profile", "ci", "--device", "cpu", "--steps", "4",
+                           "--ranks", "2"]) == 0
     out = capsys.readouterr().out
     summary = out[out.index("\nSummary\n"):]
-    assert summary.count("  PASS  ") == 6 and "6 passed, 0 failed" in summary
+    assert summary.count("  PASS  ") == 7 and "7 passed, 0 failed" in summary
+    assert re.search(r"GAN data parallel on 2 ranks +PASS  2 ranks \(gloo\), global batch 4", summary)
+    assert "identical on every rank" in summary
     monkeypatch.setattr(gpu_check, "TOLERANCE", {"float32": -1.0, "bfloat16": -1.0})  # nothing can pass
     monkeypatch.setattr(gpu_check.Checks, "latency_rows", lambda self: "skipped")
     monkeypatch.setattr(gpu_check.Checks, "accompany", lambda self: "skipped")

@@ -9,6 +9,7 @@ whose keys must already exist in ``params.yaml``. Snakemake and DVC both call st
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -396,6 +397,45 @@ class ComputeParams:
                                      "else pinned-memory copies per batch")
 
 
+DATA_PARALLEL_RULES = ("autoencoder", "train_gan", "train_smg")  # stages that train under torchrun
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleResources:
+    """One rule's job as a scheduler sees it (a null field: ``resources.default``'s)."""
+
+    threads: int | None = field(None, check=non_negative, doc="CPU cores (Snakemake threads); 0: all of them")
+    mem_mb: int | None = field(None, check=positive, doc="memory, MB")
+    runtime: int | None = field(None, check=positive, doc="wall-time limit, minutes")
+    gpus: int | None = field(None, check=non_negative,
+                             doc="GPUs; above 1 the stage runs under torchrun, one data-parallel rank per GPU")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourcesParams:
+    """What each Snakemake rule asks of a cluster executor (workflow/profiles/, docs/CLUSTER.md).
+    Scheduling only: no stage reads it, so no output depends on it."""
+
+    default: RuleResources = field(default_factory=lambda: RuleResources(threads=1, mem_mb=4000, runtime=60, gpus=0))
+    rules: dict[str, RuleResources] = field(default_factory=dict, doc="rule name -> what differs from default")
+
+    def of(self, rule: str) -> dict[str, int]:
+        """The rule's threads, mem_mb, runtime and gpus (its own values over the default's)."""
+        own = self.rules.get(rule, RuleResources())
+        return {k: v if v is not None else getattr(self.default, k)
+                for k, v in dataclasses.asdict(own).items()}
+
+    def validate(self):
+        missing = [k for k, v in dataclasses.asdict(self.default).items() if v is None]
+        if missing:
+            return f"default.{missing[0]}", "the default must set every field"
+        for rule, own in {"default": self.default, **self.rules}.items():
+            if (own.gpus or 0) > 1 and rule not in DATA_PARALLEL_RULES:
+                return (f"{'default' if rule == 'default' else 'rules.' + rule}.gpus",
+                        f"only {', '.join(DATA_PARALLEL_RULES)} train on several GPUs")
+        return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Params:
     profile: str = field(check=one_of("default", "ci", "paper"))
@@ -414,6 +454,7 @@ class Params:
     listening: ListeningParams = field()
     latency: dict[str, Any] = field(doc="LatencySettings fields (src/liveband/streaming/latency.py)")
     compute: ComputeParams = field(default_factory=ComputeParams)
+    resources: ResourcesParams = field(default_factory=ResourcesParams)
 
     def validate(self):
         from liveband import builders  # every model section, then the latency settings

@@ -17,12 +17,16 @@ run, and the exit code is 1 if any check failed (2 if there is no CUDA GPU at al
 4. ``liveband accompany --device cuda`` on a 10 s test mix with the bundle trained in 1
    (written on the GPU); the same with ``--device cpu`` must load it and agree
    (RMS difference <= 1 % of the output's RMS: the GPU's convolutions use TF32).
+5. With 2 or more GPUs: the GAN of 1 on every GPU, data parallel (``torchrun``, NCCL, the same
+   global batch split over the GPUs), for the same steps; every rank must end with bit-identical
+   G, D, EMA, optimiser states and AdaGP weight; steps/s against the one-GPU run of 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
 import subprocess
 import sys
@@ -84,11 +88,56 @@ def how(compute) -> str:
 
 def measured(curve: Path) -> str:
     """steps/s over the second half of a run (the first steps compile), and peak GPU memory."""
+    memory = f", peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB" if torch.cuda.is_initialized() else ""
+    return f"{steps_per_second(curve):.2f} steps/s{memory}"
+
+
+def steps_per_second(curve: Path) -> float:
+    """Training steps per second over the second half of a run (the first steps compile)."""
     seconds = pd.read_csv(curve)["seconds"].to_numpy()
     half = len(seconds) // 2
-    rate = (len(seconds) - half) / max(seconds[-1] - seconds[half - 1], 1e-9) if half else float("nan")
-    memory = f", peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB" if torch.cuda.is_initialized() else ""
-    return f"{rate:.2f} steps/s{memory}"
+    return (len(seconds) - half) / max(seconds[-1] - seconds[half - 1], 1e-9) if half else float("nan")
+
+
+def gan_training(p, steps: int, work: Path, device: torch.device, shard: Path, tag: str):
+    """Check 1's GAN (the paper profile's tau01, cut to ``steps``) on seeded latents kept in
+    ``shard`` (written if missing); under torchrun, this rank's share of it."""
+    from liveband.stages.train_gan import setup_for
+
+    setup = dataclasses.replace(setup_for(p, GAN_VARIANT), steps=steps)
+    compute = training_compute(p.compute, device, flex=setup.generator.attn_backend == "flex")
+    latents = LatentShard(shard) if shard.exists() else random_latents(shard, setup.generator.latent_dim,
+                                                                        4 * setup.generator.context_frames)
+    sampler = CropSampler(latents, setup.generator.context_frames, setup.tau_frames).to(compute.device)
+    G, run = train_gan(setup, short(p.gan.train, steps, snapshot_step=None), sampler,
+                       work / f"{tag}_state.pt", work / f"{tag}.csv", compute=compute)
+    return setup, G, run, compute
+
+
+def ddp_worker(p, steps: int, work: Path, device: torch.device) -> None:
+    """One rank of check 5 (run by torchrun): train, then compare every tensor of the training
+    state and the AdaGP weight across ranks; rank 0 writes ``ddp.json``."""
+    _, _, run, compute = gan_training(p, steps, work, device, work / "gan_latents.pt", "ddp")
+    state = run.state_dicts()
+    tensors = [t for t in _tensors(state) if t.is_floating_point()]
+    gp_weight = float(np.exp(state["penalty"]["log_weight"])) if "log_weight" in state["penalty"] else float("nan")
+    identical = compute.ranks.identical(tensors + [torch.tensor(gp_weight, dtype=torch.float64)])
+    if compute.ranks.main:
+        import torch.distributed as dist
+
+        (work / "ddp.json").write_text(json.dumps({
+            "identical": identical, "gp_weight": gp_weight, "backend": dist.get_backend(),
+            "steps_per_s": steps_per_second(work / "ddp.csv")}))
+
+
+def _tensors(state) -> list[torch.Tensor]:
+    if isinstance(state, torch.Tensor):
+        return [state]
+    if isinstance(state, dict):
+        return [t for v in state.values() for t in _tensors(v)]
+    if isinstance(state, (list, tuple)):
+        return [t for v in state for t in _tensors(v)]
+    return []
 
 
 def relative_rms(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -96,8 +145,9 @@ def relative_rms(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 class Checks:
-    def __init__(self, params, steps: int, work: Path, device: torch.device):
+    def __init__(self, params, steps: int, work: Path, device: torch.device, params_path: str = "params.yaml"):
         self.params, self.steps, self.work, self.device = params, steps, work, device
+        self.params_path = Path(params_path).resolve()
         self.rows: list[tuple[str, str, str]] = []
 
     def run(self, name: str, check: Callable[[], str]) -> None:
@@ -124,15 +174,10 @@ class Checks:
         return f"batch {train.batch_size}, float32{', compiled' * compute.compile}, {measured(self.work / 'ae.csv')}"
 
     def gan(self) -> str:
-        from liveband.stages.train_gan import setup_for
-
         p = self.params
-        setup = dataclasses.replace(setup_for(p, GAN_VARIANT), steps=self.steps)
-        compute = training_compute(p.compute, self.device, flex=setup.generator.attn_backend == "flex")
-        shard = random_latents(self.work / "latents.pt", setup.generator.latent_dim, 4 * setup.generator.context_frames)
-        sampler = CropSampler(shard, setup.generator.context_frames, setup.tau_frames).to(compute.device)
-        G, run = train_gan(setup, short(p.gan.train, self.steps, snapshot_step=None), sampler,
-                           self.work / "gan_state.pt", self.work / "gan.csv", compute=compute)
+        shard = self.work / "gan_latents.pt"
+        setup, G, run, compute = gan_training(p, self.steps, self.work, self.device, shard, "gan")
+        self.gan_rate = steps_per_second(self.work / "gan.csv")
         stats = LatentStats(torch.zeros(setup.generator.latent_dim), torch.ones(setup.generator.latent_dim))
         builders.save_bundle(self.work / "generator.pt", "liveband", setup.generator, G, self.work / "autoencoder.pt",
                              stats, setup.tau_frames, step=run.step, variant="gpu_check")
@@ -151,6 +196,26 @@ class Checks:
         train_smg(cfg, short(p.smg.train, self.steps), rvq, sampler, self.work / "smg_state.pt",
                   self.work / "smg.csv", compute=compute)
         return f"batch {p.smg.train.batch_size}, {how(compute)}, {measured(self.work / 'smg.csv')}"
+
+    # 5. data parallel -----------------------------------------------------------------------------
+    def ddp_gan(self, ranks: int, profile: str) -> str:
+        """The GAN of check 1 on ``ranks`` GPUs under torchrun (module doc, 5)."""
+        shard = self.work / "gan_latents.pt"
+        if not shard.exists():
+            raise LiveBandError("the one-GPU GAN run (check 1) wrote no latents")
+        done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+                               str(ranks), "-m", "liveband.gpu_check", "--ddp-worker", str(self.work), "--steps",
+                               str(self.steps), "--params", str(self.params_path), "--profile", profile,
+                               "--device", self.device.type], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise LiveBandError(f"torchrun: exit {done.returncode}: {done.stderr.strip()[-300:]}")
+        result = json.loads((self.work / "ddp.json").read_text())
+        if not result["identical"]:
+            raise LiveBandError(f"{ranks} ranks ended with different weights or AdaGP weights")
+        one = getattr(self, "gan_rate", float("nan"))
+        return (f"{ranks} ranks ({result['backend']}), global batch {self.params.gan.train.batch_size}: "
+                f"{result['steps_per_s']:.2f} steps/s against {one:.2f} on one (x{result['steps_per_s'] / one:.2f}); "
+                f"weights and AdaGP weight {result['gp_weight']:.4g} identical on every rank")
 
     # 2. parallel == streaming ---------------------------------------------------------------------
     def parallel_equals_streaming(self) -> str:
@@ -221,8 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", default="params.yaml", help="the params file (default: params.yaml)")
     parser.add_argument("--profile", default="paper", help=argparse.SUPPRESS)  # ci + cpu: the script's own test
     parser.add_argument("--device", default="cuda", help=argparse.SUPPRESS)
+    parser.add_argument("--ranks", type=int, default=None, help=argparse.SUPPRESS)  # default: the GPUs present
+    parser.add_argument("--ddp-worker", default=None, help=argparse.SUPPRESS)       # one rank of check 5
     args = parser.parse_args(argv)
     device = torch.device(args.device)
+    if args.ddp_worker:
+        ddp_worker(load_params(args.params, args.profile), args.steps, Path(args.ddp_worker), device)
+        return 0
     if device.type == "cuda" and not torch.cuda.is_available():
         print("error: no CUDA GPU visible to torch (torch.cuda.is_available() is False)", file=sys.stderr)
         return 2
@@ -232,13 +302,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"GPU check: {name}, torch {torch.__version__}, CUDA {torch.version.cuda}, {args.profile} profile, "
           f"{args.steps} steps per training stage", flush=True)
     with tempfile.TemporaryDirectory(prefix="liveband-gpu-check-") as work:
-        checks = Checks(params, args.steps, Path(work), device)
+        checks = Checks(params, args.steps, Path(work), device, args.params)
         checks.run("train autoencoder", checks.autoencoder)
         checks.run(f"train GAN {GAN_VARIANT}", checks.gan)
         checks.run(f"train SMG {SMG_VARIANT}", checks.smg)
         checks.run("generator: parallel == streaming", checks.parallel_equals_streaming)
         checks.run("latency stage: paper-size rows", checks.latency_rows)
         checks.run(f"liveband accompany --device {device.type}", checks.accompany)
+        ranks = args.ranks or (torch.cuda.device_count() if device.type == "cuda" else 1)
+        while ranks > 1 and params.gan.train.batch_size % ranks:  # the global batch splits evenly
+            ranks -= 1
+        if ranks >= 2:
+            checks.run(f"GAN data parallel on {ranks} {'GPUs' if device.type == 'cuda' else 'ranks'}",
+                       lambda: checks.ddp_gan(ranks, args.profile))
+        else:
+            print("[SKIP] GAN data parallel: one GPU", flush=True)
     width = max(len(name) for name, _, _ in checks.rows)
     print("\nSummary\n" + "\n".join(f"{name:<{width}}  {status}  {detail}" for name, status, detail in checks.rows))
     failed = sum(status == "FAIL" for _, status, _ in checks.rows)

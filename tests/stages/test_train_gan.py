@@ -3,11 +3,16 @@ raw weights), the figure and the bundle carry AdaGP's tracking of its target."""
 
 import argparse
 import dataclasses
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from ddp_ranks import assert_close
 from liveband.builders import describe_bundle, load_bundle, save_model
 from liveband.config import load_params
 from liveband.data.latent_norm import LatentStats
@@ -62,3 +67,26 @@ def test_without_ema_the_raw_generator_is_saved(workdir):
     train = dataclasses.replace(workdir.gan.train, ema=None)
     state, saved = run_stage(dataclasses.replace(workdir, gan=dataclasses.replace(workdir.gan, train=train)))
     assert "ema" not in state["state"] and same(saved, state["state"]["generator"])
+
+
+@pytest.mark.slow
+def test_torchrun_on_two_ranks_writes_once_what_one_process_writes(workdir, tmp_path):
+    """`torchrun --nproc-per-node 2 -m liveband.stages.train_gan` (gloo): rank 0 alone writes the
+    log, the timings, the curve and the bundles, and they hold one process's weights (to 1e-5)."""
+    ddp = tmp_path / "ddp"
+    shutil.copytree("artifacts", ddp / "artifacts")
+    state, saved = run_stage(workdir)
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
+                        "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                    "-m", "liveband.stages.train_gan", "--params", str(REPO / "params.yaml"), "--profile", "ci",
+                    "--variant", "tau01", "--device", "cpu"], cwd=ddp, env=env, check=True, timeout=600,
+                   capture_output=True)
+    assert_close(torch.load(ddp / "artifacts/checkpoints/gan_tau01.pt", weights_only=True)["state"], state["state"])
+    assert_close(torch.load(ddp / "artifacts/gan/tau01/generator.pt", weights_only=True)["model"], saved)
+    log = (ddp / "results/logs/train_gan-tau01.log").read_text()
+    assert log.count("stage train_gan-tau01, profile ci") == 1 and "done in" in log
+    assert "data parallel: rank 0 of 2 on cpu (gloo)" in log and "rank 1 of 2" not in log
+    assert sorted(p.name for p in (ddp / "results/logs").iterdir()) == ["train_gan-tau01.log"]
+    assert (ddp / "results/timings/train_gan-tau01.json").is_file()
+    assert len((ddp / "results/gan/tau01/curve.csv").read_text().splitlines()) == 1 + workdir.gan.train.steps

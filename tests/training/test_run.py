@@ -5,13 +5,13 @@ from liveband.errors import LiveBandError
 from liveband.training.run import GeneratorState, TrainingRun, warmup_lr
 
 
-def train(tmp_path, total, stop_after=None, poison_at=None):
+def train(tmp_path, total, stop_after=None, poison_at=None, main=True):
     torch.manual_seed(0)
     model = torch.nn.Linear(4, 1)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     gen = torch.Generator().manual_seed(1)
     run = TrainingRun("toy", {"lr": 1e-2}, tmp_path / "ckpt.pt", tmp_path / "curve.csv",
-                      total_steps=total, checkpoint_every=3, stop_after=stop_after)
+                      total_steps=total, checkpoint_every=3, stop_after=stop_after, main=main)
     run.attach(model=model, opt=opt, data=GeneratorState(gen))
     run.resume()
     for step in run.steps():
@@ -130,3 +130,13 @@ def test_training_time_adds_up_over_an_interruption(tmp_path):
     first = _slow_run(tmp_path, stop_after=4).train_seconds
     total = _slow_run(tmp_path).train_seconds
     assert first >= 0.2 and total > first + 0.05  # the resumed process adds its 2 steps
+
+
+def test_a_rank_other_than_the_main_one_writes_nothing_but_keeps_the_same_run(tmp_path):
+    (tmp_path / ".ckpt.pt.inflight.tmp").write_bytes(b"")      # the main rank's save in flight
+    model, run = train(tmp_path, total=6, main=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ckpt.pt.inflight.tmp"]
+    assert run.saved_step == 6 and run.finished and len(run.rows) == 6
+    main_model, main_run = train(tmp_path / "main", total=6)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), main_model.state_dict().values()))
+    assert (tmp_path / "main" / "ckpt.pt").is_file() and (tmp_path / "main" / "curve.csv").is_file()

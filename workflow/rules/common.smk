@@ -5,6 +5,7 @@ from pathlib import Path
 import yaml
 
 from liveband.config import load_params, merged_params
+from liveband.errors import LiveBandError
 from liveband.pipeline import job_settings, run_root, write_settings
 
 PROFILE = config.get("profile", "default")
@@ -16,6 +17,22 @@ DVC_STAGES = yaml.safe_load(Path("dvc.yaml").read_text())["stages"]
 ROOT = run_root(PROFILE)
 OVERLAY = f"profiles/{PROFILE}.yaml"
 SETTINGS = f".snakemake/liveband/settings/{PROFILE}"
+RESOURCES = PARAMS.resources  # per-rule threads, memory, runtime, GPUs (params `resources`)
+_unknown = sorted(set(RESOURCES.rules) - set(DVC_STAGES))
+if _unknown:
+    raise LiveBandError(f"params: resources.rules.{_unknown[0]}: no such rule")
+
+
+def threads(rule_name):
+    """The rule's threads from params (0: every core Snakemake has)."""
+    return RESOURCES.of(rule_name)["threads"] or workflow.cores
+
+
+def resources(rule_name):
+    """The rule's job size for an executor: mem_mb, runtime (minutes) and, when it uses any,
+    gpu (the name the Slurm and Kubernetes executor plugins read)."""
+    own = RESOURCES.of(rule_name)
+    return {"mem_mb": own["mem_mb"], "runtime": own["runtime"]} | ({"gpu": own["gpus"]} if own["gpus"] else {})
 
 
 def settings(rule_name, *sections, variants=None):
@@ -35,8 +52,11 @@ def stage(name, variant=None):
     """The one command form every rule runs (dvc.yaml runs the same for the default profile).
     Another profile's stage runs in its own folder, runs/<profile>/, so it never touches the
     default's files. Names are validated identifiers (liveband.schema.NAME_PATTERN) and quoted
-    as well; ``variant`` names the wildcard that selects a params entry."""
-    cmd = f"python -m liveband.stages.{name} --profile '{PROFILE}'"
+    as well; ``variant`` names the wildcard that selects a params entry. A training rule given
+    more than one GPU (resources) runs under torchrun, one data-parallel rank per GPU."""
+    gpus = RESOURCES.of(name)["gpus"]
+    launcher = f"torchrun --standalone --nproc-per-node {gpus} -m" if gpus > 1 else "python -m"
+    cmd = f"{launcher} liveband.stages.{name} --profile '{PROFILE}'"
     if ROOT:
         back = "/".join(".." for _ in ROOT.strip("/").split("/"))
         cmd = f"mkdir -p '{ROOT}' && cd '{ROOT}' && {cmd} --params '{back}/params.yaml'"

@@ -1,5 +1,6 @@
 rule data:
-    threads: 2
+    threads: threads("data")
+    resources: **resources("data")
     input:
         code("data"),
         settings=settings("data", "audio", "data"),

@@ -4,6 +4,8 @@ EVAL_EXTENDED = list(PARAMS.evaluation.at_scale("extended"))
 
 
 rule cocola_local:
+    threads: threads("cocola_local")
+    resources: **resources("cocola_local")
     input:
         code("cocola_local"),
         settings=settings("cocola_local", "audio", "metrics"),
@@ -18,6 +20,8 @@ rule cocola_local:
 
 
 rule eval_reference:
+    threads: threads("eval_reference")
+    resources: **resources("eval_reference")
     input:
         code("eval_reference"),
         settings=settings("eval_reference", "audio", "metrics", "evaluation"),
@@ -34,6 +38,8 @@ rule eval_reference:
 
 
 rule evaluate:
+    threads: threads("evaluate")
+    resources: **resources("evaluate")
     priority: lambda wildcards: 0 if PARAMS.evaluation.systems[wildcards.system].extends else 1
     input:
         code("evaluate"),
@@ -56,6 +62,8 @@ rule evaluate:
 
 
 rule metric_validation:
+    threads: threads("metric_validation")
+    resources: **resources("metric_validation")
     input:
         code("metric_validation"),
         settings=settings("metric_validation", "audio", "metrics", "evaluation", "metric_validation"),
@@ -74,6 +82,8 @@ rule metric_validation:
 
 
 rule tables:
+    threads: threads("tables")
+    resources: **resources("tables")
     input:
         code("tables"),
         settings=settings("tables", "evaluation", "statistics"),
@@ -100,6 +110,8 @@ rule tables:
 
 
 rule extended_report:
+    threads: threads("extended_report")
+    resources: **resources("extended_report")
     # The extended scale (target `extended`): the longer-trained headline systems beside the
     # default ones (results/extended/). Not part of `rule all`.
     input:
@@ -125,5 +137,5 @@ rule extended:
     # `snakemake --cores 2 extended` (make extended): the extended scale, after (or with) `all`.
     input:
         rules.extended_report.output,
-        expand(rules.train_gan.output, variant=list(PARAMS.gan.at_scale("extended"))),
-        expand(rules.train_smg.output, variant=list(PARAMS.smg.at_scale("extended"))),
+        expand(GAN_OUTPUTS, variant=list(PARAMS.gan.at_scale("extended"))),
+        expand(SMG_OUTPUTS, variant=list(PARAMS.smg.at_scale("extended"))),

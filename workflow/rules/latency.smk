@@ -1,4 +1,6 @@
 rule latency:
+    threads: threads("latency")
+    resources: **resources("latency")
     input:
         code("latency"),
         settings=settings("latency", "latency"),
@@ -9,6 +11,5 @@ rule latency:
         figure=report(ROOT + "results/figures/latency.png", category="Latency"),
     log:
         ROOT + "results/logs/latency.log",
-    threads: workflow.cores  # runs alone: other jobs would distort the timings
     shell:
         stage("latency")

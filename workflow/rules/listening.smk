@@ -3,6 +3,8 @@
 
 
 rule listening_kit:
+    threads: threads("listening_kit")
+    resources: **resources("listening_kit")
     input:
         code("listening_kit"),
         settings=settings("listening_kit", "audio", "data", "evaluation", "listening"),
@@ -20,6 +22,8 @@ rule listening_kit:
 
 
 rule listening_stats:
+    threads: threads("listening_stats")
+    resources: **resources("listening_stats")
     input:
         code("listening_stats"),
         settings=settings("listening_stats", "listening", "statistics"),

@@ -1,8 +1,12 @@
 SMG_VARIANTS = list(PARAMS.smg.variants)
 SMG_DEFAULT = list(PARAMS.smg.at_scale("default"))  # `rule all`; the extended scale has its own target
+SMG_OUTPUTS = [ROOT + "artifacts/smg/{variant}/smg.pt", ROOT + "results/smg/{variant}/curve.csv",
+               ROOT + "results/smg/{variant}/metrics.json"]  # plain patterns for targets, as GAN_OUTPUTS
 
 
 rule rvq:
+    threads: threads("rvq")
+    resources: **resources("rvq")
     priority: 10
     input:
         code("rvq"),
@@ -20,6 +24,8 @@ rule rvq:
 
 
 rule train_smg:
+    threads: threads("train_smg")
+    resources: **resources("train_smg")
     priority: lambda wildcards: 0 if PARAMS.smg.variants[wildcards.variant].scale == "extended" else 16  # see train_gan
     input:
         code("train_smg"),
@@ -30,9 +36,9 @@ rule train_smg:
         rvq=ROOT + "artifacts/rvq/model.pt",
         autoencoder=ROOT + "artifacts/autoencoder/model.pt",
     output:
-        model=ROOT + "artifacts/smg/{variant}/smg.pt",
-        curve=ROOT + "results/smg/{variant}/curve.csv",
-        metrics=ROOT + "results/smg/{variant}/metrics.json",
+        model=SMG_OUTPUTS[0],
+        curve=SMG_OUTPUTS[1],
+        metrics=SMG_OUTPUTS[2],
     log:
         ROOT + "results/logs/train_smg-{variant}.log",
     wildcard_constraints:

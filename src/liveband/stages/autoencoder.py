@@ -34,6 +34,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
     ae = params.autoencoder
     compute = training_compute(params.compute, args.device)  # before any work: can this machine do it?
     if ae.checkpoint:
+        if not compute.ranks.main:
+            return
         model = load_autoencoder(ae.checkpoint, expect=cfg)
         write_text(CURVE, "step,loss\n")
         save_model(MODEL, "autoencoder", cfg, model, source=str(ae.checkpoint), train_seconds=0.0)
@@ -47,6 +49,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
                                     compute=compute)
     if not run_.finished:
         log.info("stopped at step %d of %d; rerun to continue", run_.step, ae.train.steps)
+        return
+    if not compute.ranks.main:  # under torchrun, rank 0 alone writes the stage's outputs
         return
     log.info("autoencoder: %d encoder + %d decoder parameters", count_parameters(model.encoder),
              count_parameters(model.decoder))

@@ -5,12 +5,14 @@ DVC run exactly that. Its log goes to ``results/logs/<name>[-<variant>].log`` an
 its wall time, with the environment it ran in (CPU, torch, threads, commit) and the device, is
 added to ``results/timings/<name>[-<variant>].json``. Every stage takes ``--device`` (else
 ``$LIVEBAND_DEVICE``, else auto: CUDA when present); the body reads it as ``args.device``.
+Under ``torchrun`` only rank 0 (``$RANK``) writes the log file and the timings.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -67,7 +69,8 @@ def run_stage(name: str, body: Callable[[Params, argparse.Namespace], None],
             return 2
     tag = name + (f"-{args.variant}" if getattr(args, "variant", None) else "")
     results = Path(args.results)
-    setup_logging(results / "logs" / f"{tag}.log")
+    main = os.environ.get("RANK", "0") == "0"   # torchrun's other ranks log to stderr only
+    setup_logging(results / "logs" / f"{tag}.log" if main else None)
     try:
         params = load_params(args.params, args.profile)
         args.device = resolve_device(args.device)  # a machine setting: never part of params
@@ -75,9 +78,10 @@ def run_stage(name: str, body: Callable[[Params, argparse.Namespace], None],
         start = time.perf_counter()
         body(params, args)
         seconds = time.perf_counter() - start
-        write_json(results / "timings" / f"{tag}.json",
-                   {"stage": tag, "profile": params.profile, "seconds": round(seconds, 2),
-                    "device": str(args.device), "environment": environment()})
+        if main:
+            write_json(results / "timings" / f"{tag}.json",
+                       {"stage": tag, "profile": params.profile, "seconds": round(seconds, 2),
+                        "device": str(args.device), "environment": environment()})
         log.info("stage %s done in %.1f s", tag, seconds)
     except LiveBandError as exc:
         log.error("%s", exc)

@@ -72,6 +72,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
     if not run_.finished:
         log.info("stopped at step %d of %d; rerun to continue", run_.step, setup.steps)
         return
+    if not compute.ranks.main:  # under torchrun, rank 0 alone writes the stage's outputs
+        return
     target = train.gradient_penalty.target_advantage if setup.gp_mode == "adaptive" else None
     rows = pd.read_csv(curve)
     bundle = dict(autoencoder_path="artifacts/autoencoder/model.pt", stats=stats, tau_frames=setup.tau_frames,

@@ -58,6 +58,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
     if not run_.finished:
         log.info("stopped at step %d of %d; rerun to continue", run_.step, train.steps)
         return
+    if not compute.ranks.main:  # under torchrun, rank 0 alone writes the stage's outputs
+        return
     seconds = run_.train_seconds
     val = CropSampler(LatentShard("artifacts/latents/validation.pt"), *sampler_args, stats=stats)
     metrics = evaluate(model, rvq, val, train.validation_batches, train.batch_size, params.smg.train.seed + 99,

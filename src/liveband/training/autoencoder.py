@@ -27,7 +27,9 @@ def train_autoencoder(cfg: AutoencoderConfig, train, sampler: AudioCropSampler, 
                       compute: Compute = CPU) -> tuple[CausalAutoencoder, TrainingRun]:
     """Train (or resume) the autoencoder; ``train`` is AutoencoderTrainParams. On
     ``compute.device``, compiled if asked; always float32 (its STFT and inverse-STFT layers
-    have no bfloat16 kernels), so ``compute.bf16`` does not apply here."""
+    have no bfloat16 kernels), so ``compute.bf16`` does not apply here. Under ``torchrun``
+    (``compute.ranks``) each rank trains on its slice of the global batch and the gradients are
+    averaged over ranks before clipping (:mod:`liveband.training.distributed`)."""
     torch.manual_seed(train.seed)
     model = CausalAutoencoder(cfg).train()
     compute.prepare(model)
@@ -36,20 +38,21 @@ def train_autoencoder(cfg: AutoencoderConfig, train, sampler: AudioCropSampler, 
     stft_loss = MultiResolutionSTFTLoss(train.fft_sizes).to(compute.device)
     run = TrainingRun("autoencoder_training", {"model": dataclasses.asdict(cfg), "train": dataclasses.asdict(train)},
                       checkpoint_path, curve_path, train.steps, train.checkpoint_every,
-                      desc="autoencoder", stop_after=stop_after)
+                      desc="autoencoder", stop_after=stop_after, main=compute.ranks.main)
     run.attach(model=model, optimizer=optimizer, data=GeneratorState(data_rng))
     run.resume()
     for step in run.steps():
         set_lr(optimizer, warmup_lr(step, train.lr, train.warmup_steps))
-        audio = compute.batch(sampler.sample(train.batch_size, data_rng))  # (B, C, T)
+        audio = compute.shard(sampler.sample(train.batch_size, data_rng))  # (B, C, T): this rank's share
         recon, _ = model(audio)                                      # (B, C, T)
         spectral = stft_loss(recon, audio)
         waveform = (recon - audio).abs().mean()
         loss = spectral + train.waveform_weight * waveform
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        compute.ranks.average_gradients(model)
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
         optimizer.step()
-        run.record(step, {"loss": loss.item(), "stft": spectral.item(), "l1": waveform.item(),
-                          "grad_norm": grad_norm.item()})
+        run.record(step, compute.ranks.mean_stats({"loss": loss.item(), "stft": spectral.item(),
+                                                   "l1": waveform.item(), "grad_norm": grad_norm.item()}))
     return model.eval(), run

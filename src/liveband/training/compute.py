@@ -16,6 +16,7 @@ import torch
 
 from liveband.config import ComputeParams
 from liveband.errors import LiveBandError
+from liveband.training.distributed import SINGLE, Ranks, join
 from liveband.utils.device import to_device
 
 
@@ -25,6 +26,7 @@ class Compute:
     bf16: bool = False
     compile: bool = False
     preload: bool = False
+    ranks: Ranks = SINGLE
 
     def autocast(self):
         """bfloat16 autocast of a forward pass, or nothing."""
@@ -45,12 +47,18 @@ class Compute:
         """A CPU-sampled batch on the device (pinned, asynchronous copy on CUDA)."""
         return to_device(value, self.device, non_blocking=self.device.type == "cuda")
 
+    def shard(self, value):
+        """This rank's slice of a CPU-sampled global batch, on the device (:meth:`batch` with one rank)."""
+        return self.batch(self.ranks.local(value))
+
 
 CPU = Compute()  # plain float32 eager on the CPU: the training loops' default
 
 
 def training_compute(compute: ComputeParams, device: torch.device, flex: bool = False) -> Compute:
-    """``compute`` params on ``device``, or a one-line error if this machine cannot run them."""
+    """``compute`` params on ``device``, or a one-line error if this machine cannot run them.
+    Under ``torchrun``, joins the process group first (each rank on its own GPU)."""
+    ranks, device = join(device)
     cuda = device.type == "cuda"
     present = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if compute.gpus > present:
@@ -71,4 +79,4 @@ def training_compute(compute: ComputeParams, device: torch.device, flex: bool = 
             torch.cuda.set_device(device)
         torch.backends.cuda.matmul.allow_tf32 = compute.tf32
         torch.backends.cudnn.allow_tf32 = compute.tf32
-    return Compute(device=device, bf16=bf16, compile=compute.compile, preload=compute.preload)
+    return Compute(device=device, bf16=bf16, compile=compute.compile, preload=compute.preload, ranks=ranks)

@@ -84,7 +84,9 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
     """Train (or resume) one variant; ``train`` is GanTrainParams. Returns the generator to
     save and evaluate, in eval mode, on ``compute.device``: the weight average with
     ``train.ema``, else the raw G (the raw weights stay in the resumable state either way).
-    Crops, class dropout and noise are drawn on the CPU, then copied over.
+    Crops, class dropout and noise are drawn on the CPU, then copied over. Under ``torchrun``
+    (``compute.ranks``) each rank draws the global batch, trains on its slice, and averages the
+    gradients of D and G and D's advantage (AdaGP) over ranks, so every replica stays equal.
 
     With ``train.snapshot_step`` below the run's length, that generator after that step is kept
     (:func:`load_snapshot`): a shorter run with the same settings and seed would end exactly there.
@@ -105,8 +107,9 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
     config = {"generator": dataclasses.asdict(setup.generator), "discriminator": dataclasses.asdict(setup.discriminator),
               "tau_frames": setup.tau_frames, "gp_mode": setup.gp_mode, "gp_weight": setup.gp_weight,
               "train": dataclasses.asdict(train) | {"steps": setup.steps}}
+    ranks = compute.ranks
     run = TrainingRun("gan_training", config, checkpoint_path, curve_path, setup.steps, train.checkpoint_every,
-                      desc=desc, stop_after=stop_after)
+                      desc=desc, stop_after=stop_after, main=ranks.main)
     run.attach(generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d, penalty=penalty, data=GeneratorState(data_rng))
     if ema is not None:
         run.attach(ema=ema)
@@ -123,7 +126,7 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
         g_class = drop_classes(instrument, train.class_dropout_generator, null, data_rng)
         d_class = drop_classes(instrument, train.class_dropout_discriminator, null, data_rng)
         noise = torch.randn(mix.shape[0], T, setup.generator.noise_dim, generator=data_rng)
-        mix, target, noise, g_class, d_class = compute.batch((mix, target, noise, g_class, d_class))
+        mix, target, noise, g_class, d_class = compute.shard((mix, target, noise, g_class, d_class))
         with compute.autocast():
             fake = G(mix[:, :T], noise, g_class)                               # (B, T, D): frames tau..tau+T
         real = target[:, tau:tau + T]                                         # (B, T, D)
@@ -135,28 +138,31 @@ def train_gan(setup: GanSetup, train, sampler: CropSampler, checkpoint_path: Pat
                                                            gamma=penalty.weight, step=step)
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
+        ranks.average_gradients(D)
         d_grad = grad_norm(D)
         opt_d.step()
         weight_used = penalty.weight
-        penalty.update(d_stats["advantage"], step)
+        advantage = ranks.mean(d_stats["advantage"])   # every rank's AdaGP takes the same step
+        penalty.update(advantage, step)
 
         with compute.autocast():
             g_loss, g_stats = objective.generator_step(real_c, fake_c, d_mix, d_class)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
+        ranks.average_gradients(G)
         g_grad = grad_norm(G)
         opt_g.step()
         if ema is not None:
             ema.update(G, step)
 
-        stats = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "advantage": float(d_stats["advantage"]),
+        stats = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "advantage": float(advantage),
                  "gp_weight": weight_used, "d_grad_norm": d_grad, "g_grad_norm": g_grad,
                  "steps_per_s": 1.0 / max(time.perf_counter() - t0, 1e-9)}
         for key in ("r1", "r2"):
             if key in d_stats:
                 stats[key] = float(d_stats[key])
-        run.record(step, stats)
-        if train.snapshot_step is not None and step + 1 == train.snapshot_step < setup.steps:
+        run.record(step, ranks.mean_stats(stats))
+        if ranks.main and train.snapshot_step is not None and step + 1 == train.snapshot_step < setup.steps:
             save_checkpoint(snapshot_path(checkpoint_path), {"kind": "gan_snapshot", "config": config,
                                                              "step": step + 1, "model": served.state_dict()})
     return served.eval(), run

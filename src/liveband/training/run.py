@@ -9,7 +9,8 @@ guard that stops with a one-line error while the last good checkpoint stays on d
 The curve CSV is a declared pipeline output, so it is written only when the run completes
 (an interrupted job must leave no output a workflow tool would flag as incomplete); until
 then the curve travels inside the checkpoint, which lives outside the declared outputs.
-Temporaries left beside the checkpoint by a killed save are removed on resume.
+Temporaries left beside the checkpoint by a killed save are removed on resume. In a
+data-parallel run every rank keeps the same run, and only the main rank (``main=True``) writes.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 class TrainingRun:
     def __init__(self, kind: str, config: dict, checkpoint_path: str | Path, curve_path: str | Path,
                  total_steps: int, checkpoint_every: int, desc: str | None = None,
-                 stop_after: int | None = None):
+                 stop_after: int | None = None, main: bool = True):
         self.kind, self.config = kind, config
+        self.main = main  # the one process that writes the checkpoint, the curve and a progress bar
         self.checkpoint_path, self.curve_path = Path(checkpoint_path), Path(curve_path)
         self.total_steps, self.checkpoint_every = total_steps, max(1, checkpoint_every)
         self.desc = desc or kind
@@ -89,7 +91,7 @@ class TrainingRun:
     # --- resume / checkpoint -------------------------------------------------------------
     def resume(self) -> int:
         """Load the last checkpoint if there is one; returns the step to continue from."""
-        for stale in remove_stale_temps(self.checkpoint_path, suffix=".tmp"):
+        for stale in remove_stale_temps(self.checkpoint_path, suffix=".tmp") if self.main else ():
             log.info("removed %s, left by an interrupted save", stale)
         if not self.checkpoint_path.exists():
             return 0
@@ -112,13 +114,18 @@ class TrainingRun:
         return self.step
 
     def save(self) -> None:
-        payload = {
-            "kind": self.kind, "config": self.config, "step": self.step, "rng": rng_state(),
-            "state": {name: obj.state_dict() for name, obj in self._stateful.items()},
-            "curve": self._curve_as_tensor(), "train_seconds": self.train_seconds,
-        }
-        save_checkpoint(self.checkpoint_path, payload)
+        if self.main:  # the other ranks hold the same state
+            payload = {
+                "kind": self.kind, "config": self.config, "step": self.step, "rng": rng_state(),
+                "state": self.state_dicts(),
+                "curve": self._curve_as_tensor(), "train_seconds": self.train_seconds,
+            }
+            save_checkpoint(self.checkpoint_path, payload)
         self.saved_step = self.step
+
+    def state_dicts(self) -> dict[str, dict]:
+        """The attached state as a checkpoint holds it (in a data-parallel run, every rank's is the same)."""
+        return {name: obj.state_dict() for name, obj in self._stateful.items()}
 
     def _columns(self) -> list[str]:
         keys: list[str] = []
@@ -151,7 +158,8 @@ class TrainingRun:
     def steps(self) -> Iterator[int]:
         """Yield step numbers from the resume point to ``total_steps``, checkpointing as it goes."""
         start, t0 = self.step, time.perf_counter()
-        bar = tqdm(total=self.total_steps, initial=start, desc=self.desc, unit="step", mininterval=2.0)
+        bar = tqdm(total=self.total_steps, initial=start, desc=self.desc, unit="step", mininterval=2.0,
+                   disable=not self.main)
         self._bar = bar
         try:
             for step in range(start, self.total_steps):
@@ -166,7 +174,7 @@ class TrainingRun:
                     self.save()
         finally:
             bar.close()
-            if self.finished:  # also when resumed at the end: the CSV may have been removed
+            if self.finished and self.main:  # also when resumed at the end: the CSV may have been removed
                 self._write_curve()
 
     def record(self, step: int, stats: dict[str, float]) -> None:
