@@ -7,6 +7,8 @@ COMPANION_SYSTEMS = headline_systems(PARAMS.evaluation)
 
 
 rule companion:
+    threads: threads("companion")
+    resources: **resources("companion")
     input:
         code("companion"),
         settings=settings("companion", "audio", "evaluation", "listening"),
