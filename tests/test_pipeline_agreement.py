@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from liveband.config import merged_params
-from snakemake_dry_run import job_blocks
+from snakemake_dry_run import TARGETS, job_blocks
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -30,7 +30,7 @@ def _run(work, *cmd, env):
 
 def snakemake_would_run(work, env) -> dict[str, str]:
     """Job (DVC stage name) -> Snakemake's reason, for every job a dry run would run."""
-    out = _run(work, "snakemake", "-n", "--cores", "1", env=env)
+    out = _run(work, "snakemake", *TARGETS, "-n", "--cores", "1", env=env)
     return {name: re.search(r"^\s+reason: (.*)$", block, re.M).group(1) for name, block in job_blocks(out)}
 
 
@@ -51,7 +51,7 @@ def built(tmp_path_factory):
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", XDG_CACHE_HOME=str(work / ".cache"),
                OMP_NUM_THREADS="1", PYTHONPATH=str(REPO / "src"), DVC_NO_ANALYTICS="1")
     _run(work, "dvc", "init", "--no-scm", "-q", env=env)
-    _run(work, "snakemake", "--cores", "2", env=env)  # records dvc.lock when it succeeds
+    _run(work, "snakemake", *TARGETS, "--cores", "2", env=env)  # all of dvc.yaml; records dvc.lock
     return work, env
 
 
@@ -69,7 +69,8 @@ def test_one_state_for_both_tools(built):
     snake = snakemake_would_run(work, env)
     direct = {job for job, reason in snake.items() if not reason.startswith("Input files updated by another job")}
     assert direct == dvc_would_run(work, env) == {"train_gan@tau1"}
-    assert set(snake) == {"train_gan@tau1", "evaluate@gan_tau1", "tables"}  # and what reads its outputs
+    assert set(snake) == {"train_gan@tau1", "evaluate@gan_tau1", "tables",  # and what reads its outputs
+                          "companion", "extended_report"}
 
     # DVC reruns it; Snakemake then has nothing left to do, and DVC agrees.
     _run(work, "dvc", "repro", env=env)
