@@ -1,5 +1,6 @@
-"""The companion page (results/index.html) in headless Chromium: shared by the stage test
-(tests/companion/) and the ci pipeline test (not a test module itself)."""
+"""Headless Chromium for the pages this project ships (the companion page results/index.html and
+the listening page), and the companion page's checks: shared by tests/companion/, the ci pipeline
+test and tests/listening/test_page_browser.py (not a test module itself)."""
 
 from __future__ import annotations
 
@@ -10,23 +11,21 @@ from liveband.companion import markdown
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1100,1300")
+         "--disable-background-networking", "--disable-component-update", "--disable-sync")
 HAVE_METADATA = 1
 
 
-def open_browser(profile_dir: Path):
+def open_browser(profile_dir: Path, window: tuple[int, int] = (1100, 1300), load_timeout: float = 60):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    for flag in FLAGS:
+    for flag in (*FLAGS, f"--window-size={window[0]},{window[1]}", f"--user-data-dir={profile_dir}"):
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile_dir}")
     options.binary_location = str(CHROMIUM)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    drv.set_page_load_timeout(60)
+    drv.set_page_load_timeout(load_timeout)
     return drv
 
 

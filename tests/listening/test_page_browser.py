@@ -15,13 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from companion_page_checks import CHROMEDRIVER, open_browser
 from liveband.listening.schema import CONDITIONS, KIT_SCHEMA, RESPONSE_SCHEMA, validate_response
 
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=900,1100")
 SCORES = {"ground_truth": 5, "liveband": 4, "smg": 3, "anchor": 1}
 TEXTS = {  # readable instructions and questions, so the screenshots show a real page
     "quality": "Each clip is one instrument on its own. Rate how good it sounds.",
@@ -37,17 +33,7 @@ TEXTS = {  # readable instructions and questions, so the screenshots show a real
 def driver(tmp_path_factory):
     if not CHROMEDRIVER.exists():
         pytest.skip(f"{CHROMEDRIVER} is absent (Debian: apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.binary_location = str(CHROMIUM)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    drv.set_page_load_timeout(30)
+    drv = open_browser(tmp_path_factory.mktemp("chromium-profile"), window=(900, 1100), load_timeout=30)
     yield drv
     drv.quit()
 
