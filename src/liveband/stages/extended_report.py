@@ -105,8 +105,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
     rows_extended = evaluate_claims({"extended": ev_extended}, claims, alpha=st.alpha, metric_flags=flags)
     rows = pd.concat([rows_default[rows_default["claim"].isin(ids)], rows_extended], ignore_index=True)
     env = environment(params.profile)
-    steps = {s: training_steps(params.evaluation.systems[s].checkpoint)
-             for fam in families(params).values() for s in fam}
+    members = families(params)
+    steps = {s: training_steps(params.evaluation.systems[s].checkpoint) for fam in members.values() for s in fam}
     scale_note = ", ".join(f"{SYSTEM_LABELS.get(b, b)}: {steps.get(b, '?')} -> {steps[e]} steps"
                            for b, e in replaced.items())
     write_claims(rows, OUT / "claims",
@@ -126,7 +126,6 @@ def run(params: Params, args: argparse.Namespace) -> None:
     write_table(pd.DataFrame(table), OUT / "headline",
                 f"Headline systems at both scales: value [95% bootstrap interval over examples; FAD/KAD "
                 f"clip-level] on the first segment, and drift (second - first) [interval]. {describe(env)}.")
-    members = families(params)
     ev_all = build_evidence(params, {s: s for fam in members.values() for s in fam})
     steps_figure(ev_all, {replaced_by: fam for replaced_by, fam in
                           ((spec.extends, members[name]) for name, spec in ext_specs.items())},
