@@ -99,6 +99,8 @@ class AutoencoderTrainParams:
     fft_sizes: tuple[int, ...] = field(doc="multi-resolution STFT loss windows")
     waveform_weight: float = field(check=non_negative, doc="L1 waveform term beside the STFT loss")
     seed: int = field(check=non_negative)
+    preload_audio: bool = field(False, doc="decode the training stems into memory once (crops are "
+                                           "slices, not FLAC seeks; ~2 bytes per sample)")
 
 
 @dataclass(frozen=True, kw_only=True)

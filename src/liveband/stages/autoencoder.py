@@ -44,7 +44,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
     index = read_index("artifacts/data/index.csv")
     crop = int(round(ae.train.crop_seconds * params.audio.sample_rate / params.audio.hop)) * params.audio.hop
     sampler = AudioCropSampler(index, "train", params.audio.sample_rate, params.audio.channels, crop,
-                               ae.train.mix_probability, params.data.sampler.silence_db)
+                               ae.train.mix_probability, params.data.sampler.silence_db,
+                               preload=ae.train.preload_audio)
     model, run_ = train_autoencoder(cfg, ae.train, sampler, STATE, CURVE, stop_after=args.stop_after,
                                     compute=compute)
     if not run_.finished:
