@@ -389,8 +389,9 @@ class ComputeParams:
     plain float32 eager PyTorch: CPU profiles train bit for bit as before. The device itself
     is a machine setting (``--device`` / ``LIVEBAND_DEVICE``), not a param."""
 
-    precision: str = field("float32", check=one_of("float32", "bfloat16"),
-                           doc="bfloat16: autocast of the training forward passes (CUDA with bf16 only)")
+    precision: str = field("float32", check=one_of("float32", "bfloat16", "auto"),
+                           doc="bfloat16: autocast of the training forward passes (a CUDA GPU or CPU with "
+                               "native bfloat16); auto: bfloat16 where native, else float32")
     compile: bool = field(False, doc="torch.compile of G and D, the autoencoder and SMG (Module.compile)")
     tf32: bool = field(False, doc="TF32 matmuls and convolutions on CUDA (no effect on CPU)")
     gpus: int = field(0, check=one_of(0, 1), doc="CUDA GPUs the profile needs (0: any machine); "

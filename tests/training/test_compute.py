@@ -8,6 +8,7 @@ import torch
 from liveband.config import ComputeParams, load_params
 from liveband.errors import LiveBandError
 from liveband.stages import autoencoder, train_gan, train_smg
+from liveband.training import compute as compute_module
 from liveband.training.compute import CPU, training_compute
 
 CPU_DEVICE = torch.device("cpu")
@@ -27,9 +28,37 @@ def test_default_compute_is_plain_float32_eager_on_the_cpu():
 ])
 def test_what_the_machine_cannot_do_is_one_line(monkeypatch, params, flex, message):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(compute_module, "native_bf16", lambda device: False)
     with pytest.raises(LiveBandError) as err:
         training_compute(params, CPU_DEVICE, flex=flex)
     assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_auto_precision_is_bfloat16_only_where_it_is_native(monkeypatch, native):
+    monkeypatch.setattr(compute_module, "native_bf16", lambda device: native)
+    compute = training_compute(ComputeParams(precision="auto"), CPU_DEVICE)
+    assert compute.bf16 is native and compute.precision == ("bfloat16" if native else "float32")
+    forced = training_compute(ComputeParams(precision="bfloat16"), CPU_DEVICE) if native else None
+    assert forced is None or forced.bf16
+
+
+@pytest.mark.skipif(not compute_module.native_bf16(torch.device("cpu")), reason="this CPU has no native bfloat16")
+def test_bf16_autocast_on_a_cpu_with_native_bfloat16_runs_the_matmuls_in_bfloat16():
+    compute = training_compute(ComputeParams(precision="bfloat16"), CPU_DEVICE)
+    layer = torch.nn.Linear(8, 8)
+    with compute.autocast():
+        out = layer(torch.randn(4, 8))
+    assert out.dtype == torch.bfloat16 and layer.weight.dtype == torch.float32
+    with training_compute(ComputeParams(), CPU_DEVICE).autocast():
+        assert layer(torch.randn(4, 8)).dtype == torch.float32
+
+
+def test_native_bf16_asks_the_cpu_backend(monkeypatch):
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert not compute_module.native_bf16(CPU_DEVICE)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert compute_module.native_bf16(CPU_DEVICE) is torch.backends.mkldnn.is_available()
 
 
 def test_bf16_on_a_gpu_without_it_is_refused(monkeypatch):

@@ -62,8 +62,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
                           params.data.sampler.min_active_fraction, stats=stats)
     if compute.preload:
         sampler.to(compute.device)
-    log.info("variant %s: tau %d frames, %s GP, %d steps, sink %s, causal %s", variant, setup.tau_frames,
-             setup.gp_mode, setup.steps, setup.generator.sink, setup.generator.causal)
+    log.info("variant %s: tau %d frames, %s GP, %d steps, sink %s, causal %s, %s", variant, setup.tau_frames,
+             setup.gp_mode, setup.steps, setup.generator.sink, setup.generator.causal, compute.precision)
     curve = Path(f"results/gan/{variant}/curve.csv")
     train = train_params(params, variant)
     state = Path(f"artifacts/checkpoints/gan_{variant}.pt")
@@ -77,7 +77,8 @@ def run(params: Params, args: argparse.Namespace) -> None:
     target = train.gradient_penalty.target_advantage if setup.gp_mode == "adaptive" else None
     rows = pd.read_csv(curve)
     bundle = dict(autoencoder_path="artifacts/autoencoder/model.pt", stats=stats, tau_frames=setup.tau_frames,
-                  variant=variant, gp_mode=setup.gp_mode, seed=train.seed, ema=train.ema is not None)
+                  variant=variant, gp_mode=setup.gp_mode, seed=train.seed, ema=train.ema is not None,
+                  precision=compute.precision)
     final = tracking(rows, target, run_.step)
     builders.save_bundle(f"artifacts/gan/{variant}/generator.pt", "liveband", setup.generator, G, step=run_.step,
                          train_seconds=run_.train_seconds, **bundle, **final)

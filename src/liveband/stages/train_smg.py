@@ -66,9 +66,11 @@ def run(params: Params, args: argparse.Namespace) -> None:
                        compute)
     write_json(f"results/smg/{variant}/metrics.json",
                {"variant": variant, "tau_frames": cfg.tau_frames, "split": "validation",
-                "train_seconds": seconds, "steps": run_.step, "seed": train.seed, **metrics})
+                "train_seconds": seconds, "steps": run_.step, "seed": train.seed, "precision": compute.precision,
+                **metrics})
     builders.save_bundle(f"artifacts/smg/{variant}/smg.pt", "smg", cfg, model, "artifacts/autoencoder/model.pt",
                          stats, cfg.tau_frames, step=run_.step, variant=variant, train_seconds=seconds, seed=train.seed,
+                         precision=compute.precision,
                          rvq={"config": rvq_payload["config"], "model": rvq_payload["model"]},
                          sampling=dataclasses.asdict(params.smg.sampling))
     log.info("smg %s validation: %s", variant, metrics)
