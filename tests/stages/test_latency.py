@@ -132,3 +132,15 @@ def test_settings_from_params_section():
         latency.LatencySettings.from_params(type("P", (), {"latency": {"stepz": 1}})())
     with pytest.raises(LiveBandError, match="latency.dtypes"):
         latency.LatencySettings.from_params(type("P", (), {"latency": {"dtypes": ["int8"]}})())
+
+
+def test_compile_dtypes_choose_which_dtypes_are_also_timed_compiled():
+    both = latency.LatencySettings(dtypes=("float32", "bfloat16"))
+    assert both.modes("float32") == both.modes("bfloat16") == ("eager", "compile")
+    paper_only = latency.LatencySettings.from_params(
+        type("P", (), {"latency": {"dtypes": ["float32", "bfloat16"], "compile_dtypes": ["bfloat16"]}})())
+    assert paper_only.compile_dtypes == ("bfloat16",)
+    assert paper_only.modes("float32") == ("eager",) and paper_only.modes("bfloat16") == ("eager", "compile")
+    assert latency.LatencySettings(compile=False, compile_dtypes=("bfloat16",)).modes("bfloat16") == ("eager",)
+    with pytest.raises(LiveBandError, match="latency.compile_dtypes: 'float16' is not one of latency.dtypes"):
+        latency.LatencySettings.from_params(type("P", (), {"latency": {"compile_dtypes": ["float16"]}})())

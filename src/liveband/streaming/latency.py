@@ -68,6 +68,7 @@ class LatencySettings:
     warmup: int = 30  # untimed steps first (compilation happens in the first)
     compile: bool = True  # also measure torch.compile'd generator steps
     dtypes: tuple[str, ...] = ("float32", "bfloat16")  # generator dtypes to measure
+    compile_dtypes: tuple[str, ...] | None = None  # dtypes also timed compiled; None = every dtype
     kv_steps: int = 30  # window recomputations timed for the KV-cache speedup (eager)
     instrument: str = "Bass"  # class the generator is conditioned on
     seed: int = 0
@@ -86,8 +87,9 @@ class LatencySettings:
         unknown = sorted(set(values) - names)
         if unknown:
             raise LiveBandError(f"latency.{unknown[0]}: unknown key (known: {', '.join(sorted(names))})")
-        if "dtypes" in values:
-            values["dtypes"] = tuple(values["dtypes"])
+        for key in ("dtypes", "compile_dtypes"):
+            if values.get(key) is not None:
+                values[key] = tuple(values[key])
         settings = cls(**values)
         settings.validate()
         return settings
@@ -99,6 +101,14 @@ class LatencySettings:
         for dtype in self.dtypes:
             if dtype not in ("float32", "bfloat16", "float16"):
                 raise LiveBandError(f"latency.dtypes: '{dtype}' is not float32, bfloat16 or float16")
+        for dtype in self.compile_dtypes or ():
+            if dtype not in self.dtypes:
+                raise LiveBandError(f"latency.compile_dtypes: '{dtype}' is not one of latency.dtypes")
+
+    def modes(self, dtype: str) -> tuple[str, ...]:
+        """The modes timed for a generator dtype: eager, and compile where asked."""
+        compiled = self.compile and (self.compile_dtypes is None or dtype in self.compile_dtypes)
+        return ("eager", "compile") if compiled else ("eager",)
 
 
 def device_label(device: torch.device) -> str:
@@ -301,7 +311,7 @@ def measure_model(name: str, weights: str, bundle: AccompanimentBundle, settings
         dtype = DTYPES[dtype_name]
         kv = kv_cache_speedup(bundle.model, settings.kv_steps, device, dtype, settings.seed) \
             if settings.kv_steps else None
-        for mode in ("eager", "compile") if settings.compile else ("eager",):
+        for mode in settings.modes(dtype_name):
             log.info("latency: %s (%s), generator %s, %s", name, weights, dtype_name, mode)
             times = measure_steps(bundle, instrument, settings.steps, settings.warmup, device=device,
                                   generator_dtype=dtype, compile=mode == "compile", seed=settings.seed)
