@@ -142,5 +142,7 @@ def test_compile_dtypes_choose_which_dtypes_are_also_timed_compiled():
     assert paper_only.compile_dtypes == ("bfloat16",)
     assert paper_only.modes("float32") == ("eager",) and paper_only.modes("bfloat16") == ("eager", "compile")
     assert latency.LatencySettings(compile=False, compile_dtypes=("bfloat16",)).modes("bfloat16") == ("eager",)
-    with pytest.raises(LiveBandError, match="latency.compile_dtypes: 'float16' is not one of latency.dtypes"):
-        latency.LatencySettings.from_params(type("P", (), {"latency": {"compile_dtypes": ["float16"]}})())
+    float32_only = latency.LatencySettings(dtypes=("float32",), compile_dtypes=("bfloat16",))
+    assert float32_only.modes("float32") == ("eager",)   # a profile timing float32 only compiles nothing
+    with pytest.raises(LiveBandError, match="latency.compile_dtypes: 'int8' is not float32, bfloat16 or float16"):
+        latency.LatencySettings.from_params(type("P", (), {"latency": {"compile_dtypes": ["int8"]}})())

@@ -27,7 +27,6 @@ rule latents:
     output:
         train=ROOT + "artifacts/latents/train.pt",
         validation=ROOT + "artifacts/latents/validation.pt",
-        test=ROOT + "artifacts/latents/test.pt",
         index=ROOT + "artifacts/latents/index.csv",
     log:
         ROOT + "results/logs/latents.log",

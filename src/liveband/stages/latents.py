@@ -1,9 +1,10 @@
-"""Stage `latents`: encode target stems and their conditioning mixes for every split.
+"""Stage `latents`: encode target stems and their conditioning mixes of the training splits.
 
 Mixes are summed in the audio domain, then encoded (paper 5.1). For each target stem,
 ``latents.mixes_per_target`` random non-empty subsets of the other stems are pre-encoded,
-so training never re-encodes audio. Outputs: ``artifacts/latents/{split}.pt`` shards and
-``artifacts/latents/index.csv``.
+so training never re-encodes audio. Outputs: ``artifacts/latents/{train,validation}.pt`` shards
+and ``artifacts/latents/index.csv``. The test split is not encoded: nothing trains or
+validates on it, and evaluation streams the test audio itself.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from liveband.config import Params
 from liveband.data.audio_io import read_audio, resample, to_channels
 from liveband.data.latent_store import save_shard
 from liveband.data.sampler import frame_levels_db, sample_mix_subsets
-from liveband.data.slakh import SPLITS, read_index
+from liveband.data.slakh import read_index
 from liveband.stages.runner import run_stage
 from liveband.utils.atomic import atomic_path
 
 log = logging.getLogger("liveband.latents")
 OUT = Path("artifacts/latents")
+SPLITS = ("train", "validation")  # what the GAN, SMG and RVQ stages read
 
 
 def load_track_stems(track: pd.DataFrame, sr: int, channels: int) -> np.ndarray:

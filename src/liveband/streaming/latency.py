@@ -68,7 +68,7 @@ class LatencySettings:
     warmup: int = 30  # untimed steps first (compilation happens in the first)
     compile: bool = True  # also measure torch.compile'd generator steps
     dtypes: tuple[str, ...] = ("float32", "bfloat16")  # generator dtypes to measure
-    compile_dtypes: tuple[str, ...] | None = None  # dtypes also timed compiled; None = every dtype
+    compile_dtypes: tuple[str, ...] | None = None  # those of `dtypes` also timed compiled; None = all
     kv_steps: int = 30  # window recomputations timed for the KV-cache speedup (eager)
     instrument: str = "Bass"  # class the generator is conditioned on
     seed: int = 0
@@ -102,8 +102,8 @@ class LatencySettings:
             if dtype not in ("float32", "bfloat16", "float16"):
                 raise LiveBandError(f"latency.dtypes: '{dtype}' is not float32, bfloat16 or float16")
         for dtype in self.compile_dtypes or ():
-            if dtype not in self.dtypes:
-                raise LiveBandError(f"latency.compile_dtypes: '{dtype}' is not one of latency.dtypes")
+            if dtype not in DTYPES:
+                raise LiveBandError(f"latency.compile_dtypes: '{dtype}' is not float32, bfloat16 or float16")
 
     def modes(self, dtype: str) -> tuple[str, ...]:
         """The modes timed for a generator dtype: eager, and compile where asked."""
