@@ -15,13 +15,11 @@ and whether the beat times are identical.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
 import soundfile as sf
 import torch
+from timing import median_seconds  # benchmarks/timing.py (scripts run as files)
 
 from liveband.metrics._madmom import import_madmom
 from liveband.metrics.beats import MadmomBeatTracker
@@ -48,16 +46,6 @@ def _load(path: str, seconds: float) -> np.ndarray:
     return resample(audio.mean(axis=1), sr, SR)
 
 
-def _time(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -76,14 +64,14 @@ def main() -> None:
 
     print(f"{args.seconds:g} s clips at {SR} Hz, 1 thread, median of {args.repeats} (after one warm-up)")
     for name, clip in clips:
-        t_old = _time(lambda c=clip: old._features(c), args.repeats)
-        t_new = _time(lambda c=clip: new._features(c), args.repeats)
+        t_old = median_seconds(lambda c=clip: old._features(c), args.repeats)
+        t_new = median_seconds(lambda c=clip: new._features(c), args.repeats)
         diff = float(np.abs(old._features(clip) - new._features(clip)).max())
         print(f"{name}: features madmom {t_old:.4f} s, vectorised {t_new:.4f} s ({t_old / t_new:.1f}x), "
               f"max |diff| {diff:.3g}")
         if args.tracker:
-            t_old = _time(lambda c=clip: old.track(c, SR), args.repeats)
-            t_new = _time(lambda c=clip: new.track(c, SR), args.repeats)
+            t_old = median_seconds(lambda c=clip: old.track(c, SR), args.repeats)
+            t_new = median_seconds(lambda c=clip: new.track(c, SR), args.repeats)
             same = np.array_equal(old.track(clip, SR), new.track(clip, SR))
             print(f"  tracker per clip: madmom front end {t_old:.3f} s, vectorised {t_new:.3f} s, same beats: {same}")
 

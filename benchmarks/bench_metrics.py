@@ -18,12 +18,12 @@ busy 2-core machine a 2-thread BLAS made the 128-d Fréchet distance ~150x slowe
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
 
 import numpy as np
 import torch
+from timing import median_seconds  # benchmarks/timing.py (scripts run as files)
 
 from liveband.errors import LiveBandError
 from liveband.metrics import cocola, fad
@@ -47,16 +47,6 @@ def _test_audio(seconds: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return mix.astype(np.float32), stem.astype(np.float32)
 
 
-def _time(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up (model loading, caches)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -72,7 +62,7 @@ def main() -> None:
 
     def add(label: str, fn: Callable[[], object]) -> None:
         try:
-            rows.append((label, f"{_time(fn, args.repeats):8.3f} s"))
+            rows.append((label, f"{median_seconds(fn, args.repeats):8.3f} s"))
         except LiveBandError as exc:
             rows.append((label, f"skipped: {exc}"))
 
