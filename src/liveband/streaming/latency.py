@@ -98,12 +98,10 @@ class LatencySettings:
         for name in ("steps", "warmup", "kv_steps"):
             if getattr(self, name) < (1 if name == "steps" else 0):
                 raise LiveBandError(f"latency.{name}: must be >= {1 if name == 'steps' else 0}")
-        for dtype in self.dtypes:
-            if dtype not in ("float32", "bfloat16", "float16"):
-                raise LiveBandError(f"latency.dtypes: '{dtype}' is not float32, bfloat16 or float16")
-        for dtype in self.compile_dtypes or ():
-            if dtype not in DTYPES:
-                raise LiveBandError(f"latency.compile_dtypes: '{dtype}' is not float32, bfloat16 or float16")
+        for key in ("dtypes", "compile_dtypes"):
+            for dtype in getattr(self, key) or ():
+                if dtype not in DTYPES:
+                    raise LiveBandError(f"latency.{key}: '{dtype}' is not float32, bfloat16 or float16")
 
     def modes(self, dtype: str) -> tuple[str, ...]:
         """The modes timed for a generator dtype: eager, and compile where asked."""

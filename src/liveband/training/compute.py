@@ -5,8 +5,9 @@ asks (a GPU count, bfloat16, FlexAttention training) and fails with one line oth
 With float32 and no compile every helper here is the identity on the CPU. ``precision: auto``
 trains in bfloat16 autocast where the device has native bfloat16 kernels (an Ampere-or-newer
 GPU, or a CPU with AVX512-BF16/AMX such as AMD Zen 4: ~1.6x the float32 GAN steps/s there) and
-in float32 elsewhere; the precision used is saved with each trained model. Random draws stay on CPU generators whatever the
-device (crops, noise, class dropout), and their results are copied to the device.
+in float32 elsewhere; the precision used is saved with each trained model. Random draws stay
+on CPU generators whatever the device (crops, noise, class dropout), and their results are
+copied to the device.
 """
 
 from __future__ import annotations
